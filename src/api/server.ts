@@ -1,0 +1,140 @@
+/** The daemon's control API on loopback: JSON over HTTP, SSE for log follow; every route but /healthz needs the token. */
+import { timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { FlotillaError, isFlotillaError } from "../errors.ts";
+import type { Store } from "../ledger/store.ts";
+import type { Supervisor } from "../supervisor/supervisor.ts";
+
+export interface ApiDeps {
+  supervisor: Supervisor;
+  store: Store;
+  token: string;
+  /** Asks the daemon to stop everything and exit. */
+  shutdown: () => void;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function authorized(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization ?? "";
+  const given = Buffer.from(header.startsWith("Bearer ") ? header.slice(7) : "");
+  const expected = Buffer.from(token);
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** The status shape `flotilla status --json` promises. */
+function publicStatus(supervisor: Supervisor) {
+  return {
+    agents: supervisor.status().map((s) => ({
+      name: s.name,
+      state: s.state,
+      pid: s.pid,
+      port: s.port,
+      uptimeSec: s.uptimeSec,
+      restarts: s.restarts,
+      health: {
+        ok: s.health.ok,
+        latencyMs: s.health.latencyMs,
+        ...(s.health.error ? { error: s.health.error } : {}),
+      },
+      lastExit: s.lastExit,
+      limits: s.limits,
+    })),
+  };
+}
+
+function followLogs(req: IncomingMessage, res: ServerResponse, deps: ApiDeps, name: string, n: number): void {
+  res.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+  });
+  for (const line of deps.supervisor.tail(name, n)) res.write(`data: ${JSON.stringify(line)}\n\n`);
+  const unsubscribe = deps.supervisor.subscribe(name, (line) =>
+    res.write(`data: ${JSON.stringify(line)}\n\n`),
+  );
+  const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
+  req.once("close", () => {
+    clearInterval(keepAlive);
+    unsubscribe();
+  });
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://localhost");
+  const method = req.method ?? "GET";
+  if (url.pathname === "/healthz") return send(res, 200, { ok: true });
+  if (!authorized(req, deps.token)) {
+    throw new FlotillaError(
+      "FLOTILLA_E_UNAUTHORIZED",
+      "missing or wrong bearer token; the CLI reads it from <stateDir>/token",
+      {
+        status: 401,
+      },
+    );
+  }
+  if (method === "GET" && url.pathname === "/v1/status") return send(res, 200, publicStatus(deps.supervisor));
+  if (method === "GET" && url.pathname === "/v1/events") {
+    const limit = Number(url.searchParams.get("limit") ?? 100);
+    const agent = url.searchParams.get("agent") ?? undefined;
+    const kind = url.searchParams.get("kind") ?? undefined;
+    return send(res, 200, {
+      events: deps.store.query({ limit, ...(agent ? { agent } : {}), ...(kind ? { kindPrefix: kind } : {}) }),
+    });
+  }
+  if (method === "POST" && url.pathname === "/v1/shutdown") {
+    send(res, 202, { stopping: true });
+    return deps.shutdown();
+  }
+  const agentRoute = /^\/v1\/agents\/([a-z][a-z0-9-]*)\/(start|stop|restart|logs)$/.exec(url.pathname);
+  if (agentRoute) {
+    const [, name = "", action] = agentRoute;
+    if (action === "logs" && method === "GET") {
+      const n = Math.max(1, Math.min(10_000, Number(url.searchParams.get("n") ?? 50) || 50));
+      if (url.searchParams.get("follow") === "1") return followLogs(req, res, deps, name, n);
+      return send(res, 200, { lines: deps.supervisor.tail(name, n) });
+    }
+    if (method === "POST") {
+      if (action === "start") deps.supervisor.start(name);
+      else if (action === "stop") await deps.supervisor.stop(name);
+      else await deps.supervisor.restart(name);
+      return send(res, 200, { agent: deps.supervisor.agentStatus(name) });
+    }
+  }
+  send(res, 404, { error: { code: "FLOTILLA_E_NOT_FOUND", message: `no route ${method} ${url.pathname}` } });
+}
+
+export function createApiServer(deps: ApiDeps) {
+  const server = createServer((req, res) => {
+    route(req, res, deps).catch((err: unknown) => {
+      if (res.headersSent) return void res.end();
+      if (isFlotillaError(err))
+        return send(res, err.status, { error: { code: err.code, message: err.message } });
+      send(res, 500, { error: { code: "FLOTILLA_E_INTERNAL", message: (err as Error).message } });
+    });
+  });
+  return {
+    /** Listens on host:port (port 0 picks one); resolves with the base URL. */
+    start(listen: string): Promise<string> {
+      const index = listen.lastIndexOf(":");
+      const host = listen.slice(0, index);
+      const port = Number(listen.slice(index + 1));
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen({ host, port }, () => {
+          const address = server.address() as AddressInfo;
+          resolve(`http://${host}:${address.port}`);
+        });
+      });
+    },
+    close(): Promise<void> {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,25 @@
+/** The list of CLI commands, in the order help shows them. */
+import { restartCommand, startCommand, stopCommand } from "./agent-control.ts";
+import type { Command } from "./command.ts";
+import { demoCommand } from "./demo.ts";
+import { downCommand } from "./down.ts";
+import { initCommand } from "./init.ts";
+import { logsCommand } from "./logs.ts";
+import { schemaCommand } from "./schema.ts";
+import { statusCommand } from "./status.ts";
+import { upCommand } from "./up.ts";
+import { validateCommand } from "./validate.ts";
+
+export const COMMANDS: Command[] = [
+  upCommand,
+  downCommand,
+  statusCommand,
+  startCommand,
+  stopCommand,
+  restartCommand,
+  logsCommand,
+  initCommand,
+  validateCommand,
+  schemaCommand,
+  demoCommand,
+];

@@ -1,0 +1,20 @@
+/** `flotilla demo` (what `npm start` runs): writes the demo fleet into ./demo once and runs it in the foreground. */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { loadConfig } from "../config/load.ts";
+import { demoConfig } from "../config/templates.ts";
+import type { Command } from "./command.ts";
+import { writeConfig } from "./init.ts";
+import { runForeground } from "./up.ts";
+
+export const demoCommand: Command = {
+  name: "demo",
+  summary: "Run the six-agent demo fleet from ./demo (written on first use)",
+  usage: "flotilla demo [--dir DIR] [--json]",
+  options: { dir: { type: "string" } },
+  async run(input) {
+    const file = resolve(typeof input.values.dir === "string" ? input.values.dir : "demo", "flotilla.yaml");
+    if (!existsSync(file)) writeConfig(file, demoConfig(), false);
+    return runForeground(loadConfig(file), input.json);
+  },
+};

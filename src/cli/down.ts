@@ -1,0 +1,42 @@
+/** `flotilla down`: stop every agent and the daemon, and leave no process behind (even after a daemon death). */
+
+import { connectDaemon } from "../api/client.ts";
+import { readDaemonInfo } from "../api/daemon-files.ts";
+import { isAlive } from "../supervisor/process-tree.ts";
+import { createRunRegistry } from "../supervisor/run-registry.ts";
+import { instanceId } from "../supervisor/supervisor.ts";
+import { type Command, print, printJson } from "./command.ts";
+import { loadForCli } from "./load.ts";
+
+export const downCommand: Command = {
+  name: "down",
+  summary: "Stop every agent and the daemon",
+  usage: "flotilla down [-c FILE] [--json]",
+  async run(input) {
+    const { config } = loadForCli(input);
+    const info = readDaemonInfo(config.stateDir);
+    let daemonPid: number | null = null;
+    if (info?.api) {
+      daemonPid = info.pid;
+      await connectDaemon(config.stateDir).post("/v1/shutdown");
+      const waitMs = Math.max(...config.agents.map((a) => a.stopTimeout), 0) + 15_000;
+      const deadline = Date.now() + waitMs;
+      while (isAlive(info.pid, info.startTime) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    // Whatever a dead daemon left behind goes too.
+    const orphans = await createRunRegistry(config.stateDir).cleanupOrphans(instanceId(config.stateDir));
+    if (input.json) printJson({ stopped: true, daemonPid, orphans });
+    else if (daemonPid === null && orphans.length === 0) print("nothing was running");
+    else {
+      print(
+        daemonPid === null ? "no daemon was running" : `stopped the daemon (pid ${daemonPid}) and its agents`,
+      );
+      if (orphans.length > 0)
+        print(
+          `killed ${orphans.length} leftover process(es): ${orphans.map((o) => `${o.name}:${o.pid}`).join(", ")}`,
+        );
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,151 @@
+/** Finds, parses and validates flotilla.yaml; returns a frozen config with absolute paths, or names every wrong field. */
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import type { z } from "zod";
+import { FlotillaError } from "../errors.ts";
+import { configSchema, type FlotillaConfig, RETIRED_KEYS } from "./schema.ts";
+
+/** One validation problem, positioned in the file. */
+export interface ConfigProblem {
+  file: string;
+  line: number;
+  path: string;
+  message: string;
+}
+
+export interface LoadedConfig {
+  file: string;
+  config: FlotillaConfig;
+}
+
+/** Config is found from --config, then FLOTILLA_CONFIG, then ./flotilla.yaml. */
+export function findConfigFile(explicit: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  const chosen = explicit ?? env.FLOTILLA_CONFIG ?? "flotilla.yaml";
+  const file = resolve(chosen);
+  if (!existsSync(file)) {
+    const from = explicit ? "--config" : env.FLOTILLA_CONFIG ? "FLOTILLA_CONFIG" : "the current directory";
+    throw new FlotillaError(
+      "FLOTILLA_E_CONFIG_NOT_FOUND",
+      `${file}: no config file (from ${from}); run "flotilla init" to write one, or pass -c FILE`,
+    );
+  }
+  return file;
+}
+
+/** Validates YAML text; returns the config or every problem found, each with its line. */
+export function validateConfigText(
+  text: string,
+  file: string,
+): { ok: true; config: FlotillaConfig } | { ok: false; problems: ConfigProblem[] } {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((err) => ({
+        file,
+        line: lineCounter.linePos(err.pos[0]).line,
+        path: "(yaml)",
+        message: `${err.message.split("\n")[0]}; fix the YAML syntax`,
+      })),
+    };
+  }
+  const data: unknown = doc.toJS();
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    return {
+      ok: false,
+      problems: [{ file, line: 1, path: "(root)", message: 'must be a mapping; start with "version: 1"' }],
+    };
+  }
+  const result = configSchema.safeParse(data);
+  if (result.success) return { ok: true, config: result.data };
+  const lineOf = (path: PropertyKey[]): number => {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = doc.getIn(path.slice(0, depth) as unknown[], true);
+      const range =
+        isScalar(node) || isMap(node) ? node.range : (node as { range?: [number] } | undefined)?.range;
+      if (range) return lineCounter.linePos(range[0]).line;
+      const parent = doc.getIn(path.slice(0, depth - 1) as unknown[], true);
+      if (isMap(parent)) {
+        const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path[depth - 1]);
+        const keyRange = isScalar(pair?.key) ? pair.key.range : undefined;
+        if (keyRange) return lineCounter.linePos(keyRange[0]).line;
+      }
+    }
+    return 1;
+  };
+  const isMissing = (path: PropertyKey[]) => doc.getIn(path as unknown[]) === undefined;
+  return {
+    ok: false,
+    problems: result.error.issues.map((issue) => toProblem(issue, file, lineOf, isMissing)),
+  };
+}
+
+function toProblem(
+  issue: z.core.$ZodIssue,
+  file: string,
+  lineOf: (path: PropertyKey[]) => number,
+  isMissing: (path: PropertyKey[]) => boolean,
+): ConfigProblem {
+  const path = issue.path.map(String).join(".") || "(root)";
+  let message = issue.message;
+  if (issue.code === "unrecognized_keys") {
+    const hints = issue.keys.map((key) =>
+      RETIRED_KEYS[key]
+        ? `"${key}" is retired: ${RETIRED_KEYS[key]}`
+        : `unknown key "${key}"; remove it or check its spelling`,
+    );
+    message = hints.join("; ");
+    const first = issue.keys[0];
+    return { file, line: lineOf(first === undefined ? issue.path : [...issue.path, first]), path, message };
+  }
+  if (isMissing(issue.path)) {
+    message = `is required; see "flotilla schema" for what to write`;
+  } else if (issue.code === "invalid_union") {
+    message = `${message}; see "flotilla schema" for the accepted shapes`;
+  }
+  return { file, line: lineOf(issue.path), path, message };
+}
+
+/** Formats problems as `file:line: path: message`, one per line. */
+export function formatProblems(problems: ConfigProblem[]): string {
+  return problems.map((p) => `${p.file}:${p.line}: ${p.path}: ${p.message}`).join("\n");
+}
+
+function expandPath(path: string, base: string): string {
+  if (path === "~" || path.startsWith("~/")) return join(homedir(), path.slice(1));
+  return isAbsolute(path) ? path : resolve(base, path);
+}
+
+/** Loads and validates a config file; relative paths resolve against the file's folder. The result is frozen. */
+export function loadConfig(file: string): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (cause) {
+    throw new FlotillaError(
+      "FLOTILLA_E_CONFIG_NOT_FOUND",
+      `${file}: cannot read the config file; check the path`,
+      {
+        cause,
+      },
+    );
+  }
+  const result = validateConfigText(text, file);
+  if (!result.ok) throw new FlotillaError("FLOTILLA_E_CONFIG_INVALID", formatProblems(result.problems));
+  const base = dirname(file);
+  const config = result.config;
+  config.stateDir = expandPath(config.stateDir, base);
+  for (const agent of config.agents) agent.workspace = expandPath(agent.workspace, base);
+  return { file, config: deepFreeze(config) };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === "object") {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

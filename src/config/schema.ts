@@ -1,0 +1,210 @@
+/** The flotilla.yaml schema: one zod schema, validated once at the edge, exported as JSON Schema too. */
+import { z } from "zod";
+import { DURATION_PATTERN, parseBurst, parseDuration, parseSize, SIZE_PATTERN } from "./units.ts";
+
+const duration = (example: string) =>
+  z
+    .string()
+    .regex(DURATION_PATTERN, { message: `must be a duration such as "${example}" (units: ms, s, m, h, d)` })
+    .transform((text) => parseDuration(text) ?? 0);
+
+const size = z
+  .string()
+  .regex(SIZE_PATTERN, { message: 'must be a size such as "512M" or "2G"' })
+  .transform((text) => parseSize(text) ?? 0);
+
+/** A secret is never written inline: it is a reference to an env var or a file. */
+export const secretRef = z.union([
+  z.strictObject({
+    env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .describe("Name of an environment variable"),
+  }),
+  z.strictObject({ file: z.string().min(1).describe("Path of a file holding the secret") }),
+]);
+export type SecretRef = z.infer<typeof secretRef>;
+
+const restart = z
+  .strictObject({
+    policy: z
+      .enum(["on-failure", "always", "never"])
+      .prefault("on-failure")
+      .describe("When to restart: on-failure (non-zero exit or signal), always, or never"),
+    delay: duration("30s").prefault("30s").describe("Wait before the first restart"),
+    maxDelay: duration("5m").prefault("5m").describe("Cap for the exponential backoff between restarts"),
+    burst: z
+      .string()
+      .refine((text) => parseBurst(text) !== undefined, {
+        message: 'must be "COUNT/WINDOW", such as "5/10m"',
+      })
+      .transform((text) => parseBurst(text) ?? { count: 5, windowMs: 600_000 })
+      .prefault("5/10m")
+      .describe("At most this many starts within the window; one more and the agent is marked failed"),
+    resetAfter: duration("1m")
+      .prefault("1m")
+      .describe("Uptime after which the backoff starts again from delay"),
+  })
+  .describe("Restart policy");
+
+const probeTiming = {
+  grace: duration("60s").prefault("60s").describe("How long a starting agent may take to become healthy"),
+  interval: duration("5s").prefault("5s").describe("Time between probes"),
+  timeout: duration("2s").prefault("2s").describe("How long one probe may take"),
+  failures: z.number().int().min(1).prefault(3).describe("Consecutive failed probes that mean unhealthy"),
+};
+
+const health = z
+  .union([
+    z.strictObject({
+      http: z
+        .string()
+        .startsWith("/", { message: 'must be a path such as "/health"' })
+        .describe("HTTP GET path on 127.0.0.1:port; 2xx/3xx is healthy"),
+      ...probeTiming,
+    }),
+    z.strictObject({
+      tcp: z.literal(true).describe("Healthy when 127.0.0.1:port accepts a connection"),
+      ...probeTiming,
+    }),
+    z.strictObject({ process: z.literal(true).describe("Healthy while the process runs"), ...probeTiming }),
+  ])
+  .describe("Health probe: { http: /path } on the agent's port, { tcp: true }, or { process: true }");
+
+const limits = z
+  .strictObject({
+    memory: size
+      .optional()
+      .describe("Memory cap such as 512M (address space with rlimit; memory.max with cgroup v2)"),
+    cpu: z
+      .number()
+      .positive()
+      .optional()
+      .describe("CPU cap in cores, such as 0.5 (needs a writable cgroup v2)"),
+    files: z.number().int().positive().optional().describe("Open file limit (RLIMIT_NOFILE)"),
+  })
+  .describe("Resource limits");
+
+const envValue = z.union([
+  z.string(),
+  z.number().transform(String),
+  z.boolean().transform(String),
+  secretRef,
+]);
+
+export const agentSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,39}$/, {
+        message: "must be lower-case letters, digits and dashes, starting with a letter",
+      })
+      .describe("Unique agent name"),
+    role: z
+      .string()
+      .optional()
+      .describe("Role such as coordinator, coder, reviewer; the coordinator gets priority"),
+    command: z
+      .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+      .describe("Command line (run with /bin/sh) or an argv array"),
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .optional()
+      .describe("TCP port the agent listens on; passed as PORT"),
+    workspace: z.string().min(1).describe("Working directory; created if missing"),
+    env: z
+      .record(z.string(), envValue)
+      .prefault({})
+      .describe("Environment for the agent; nothing else leaks in"),
+    restart: restart.prefault({}),
+    health: health.prefault({ process: true }),
+    stopTimeout: duration("10s").prefault("10s").describe("Wait after SIGTERM before SIGKILL"),
+    limits: limits.prefault({}),
+    autostart: z.boolean().prefault(true).describe("Start this agent with the fleet"),
+  })
+  .describe("One supervised agent");
+
+export const configSchema = z
+  .strictObject({
+    version: z.literal(1).describe("Config format version; always 1 for now"),
+    stateDir: z
+      .string()
+      .prefault("./.flotilla")
+      .describe("Ledger, logs, run files and the API token (mode 0700)"),
+    api: z
+      .strictObject({
+        listen: z
+          .string()
+          .regex(/^[^:]+:\d+$/, {
+            message: 'must be "HOST:PORT", such as "127.0.0.1:48310" (port 0 picks one)',
+          })
+          .prefault("127.0.0.1:0")
+          .describe("Control API address; loopback by default"),
+      })
+      .prefault({})
+      .describe("The daemon's control API (token in <stateDir>/token)"),
+    logs: z
+      .strictObject({
+        maxSize: size.prefault("10M").describe("Rotate an agent's log file at this size"),
+        keep: z.number().int().min(0).prefault(3).describe("Rotated files to keep"),
+        ringLines: z.number().int().min(10).prefault(1000).describe("Last lines kept in memory per agent"),
+      })
+      .prefault({})
+      .describe("Agent log files under <stateDir>/logs"),
+    inheritEnv: z
+      .array(z.string())
+      .prefault(["PATH", "HOME", "USER", "LANG", "TZ"])
+      .describe("Non-secret variables of the daemon's environment that agents also get"),
+    agents: z.array(agentSchema).prefault([]).describe("The fleet"),
+  })
+  .superRefine((config, ctx) => {
+    const names = new Map<string, number>();
+    const ports = new Map<number, number>();
+    config.agents.forEach((agent, index) => {
+      const sameName = names.get(agent.name);
+      if (sameName !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["agents", index, "name"],
+          message: `duplicate agent name "${agent.name}" (also agents.${sameName}); give each agent its own name`,
+        });
+      } else names.set(agent.name, index);
+      if (agent.port === undefined) return;
+      const samePort = ports.get(agent.port);
+      if (samePort !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["agents", index, "port"],
+          message: `port ${agent.port} is also used by agents.${samePort}; give each agent its own port`,
+        });
+      } else ports.set(agent.port, index);
+    });
+    config.agents.forEach((agent, index) => {
+      if (("http" in agent.health || "tcp" in agent.health) && agent.port === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["agents", index, "health"],
+          message: "an http or tcp probe needs the agent's port; set port, or use { process: true }",
+        });
+      }
+    });
+  });
+
+export type FlotillaConfig = z.output<typeof configSchema>;
+export type AgentConfig = z.output<typeof agentSchema>;
+
+/** Keys that older configs used, with what to write instead. */
+export const RETIRED_KEYS: Record<string, string> = {
+  cmd: 'renamed to "command"',
+  cwd: 'renamed to "workspace"',
+  restartDelay: 'moved to "restart.delay"',
+  healthcheck: 'renamed to "health"',
+};
+
+/** The JSON Schema that editors use for flotilla.yaml (input form: durations as strings). */
+export function configJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+}

@@ -1,0 +1,30 @@
+/** Resolves secret references ({ env } or { file }) at the moment they are needed; never logs the value. */
+import { readFileSync } from "node:fs";
+import { FlotillaError } from "../errors.ts";
+import type { SecretRef } from "./schema.ts";
+
+export function isSecretRef(value: unknown): value is SecretRef {
+  return typeof value === "object" && value !== null && ("env" in value || "file" in value);
+}
+
+/** The secret's value; names the reference (never the value) when it cannot be read. */
+export function resolveSecret(ref: SecretRef, where: string, env: NodeJS.ProcessEnv = process.env): string {
+  if ("env" in ref) {
+    const value = env[ref.env];
+    if (value === undefined || value === "") {
+      throw new FlotillaError(
+        "FLOTILLA_E_SECRET",
+        `${where}: environment variable ${ref.env} is not set; export it before starting`,
+      );
+    }
+    return value;
+  }
+  try {
+    return readFileSync(ref.file, "utf8").trim();
+  } catch {
+    throw new FlotillaError(
+      "FLOTILLA_E_SECRET",
+      `${where}: cannot read secret file ${ref.file}; check the path and its permissions`,
+    );
+  }
+}

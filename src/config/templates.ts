@@ -1,0 +1,64 @@
+/** The configs `flotilla init` writes: a commented starter, and the demo fleet of the six seed roles on the example agent. */
+import { fileURLToPath } from "node:url";
+
+const EXAMPLE_AGENT = fileURLToPath(new URL("../../examples/agents/example-agent.ts", import.meta.url));
+
+export const STARTER_CONFIG = `# flotilla.yaml: one file for the whole fleet. "flotilla validate" checks it; "flotilla schema" prints its JSON Schema.
+version: 1
+
+# Ledger, logs, run files and the control API token live here (created with mode 0700).
+stateDir: ./.flotilla
+
+# The control API binds loopback; port 0 picks a free port (the CLI finds it in stateDir).
+api:
+  listen: 127.0.0.1:0
+
+logs:
+  maxSize: 10M      # rotate each agent's log at this size
+  keep: 3           # rotated files to keep
+
+agents:
+  - name: coordinator
+    role: coordinator
+    command: "openclaw --profile main gateway run --port 48391"   # or an argv list
+    port: 48391
+    workspace: ~/fleet/coordinator
+    env:
+      OPENCLAW_GATEWAY_TOKEN: { env: COORDINATOR_GATEWAY_TOKEN }  # secrets are references, never inline
+    restart:
+      policy: on-failure   # on-failure | always | never
+      delay: 30s           # first restart after 30 s, then doubling ...
+      maxDelay: 5m         # ... up to 5 minutes
+      burst: 5/10m         # a sixth start within 10 minutes marks the agent failed
+    health:
+      http: /health        # or tcp: true, or process: true
+      grace: 90s           # OpenClaw takes 15-25 s (more under load) to become healthy
+    stopTimeout: 20s       # SIGTERM, then SIGKILL after this long
+    limits:
+      memory: 2G
+      files: 4096
+`;
+
+const ROLES = ["coordinator", "coder", "reviewer", "deployer", "researcher", "qa"] as const;
+
+/** The demo fleet: six example agents on ports base+1 … base+6, all inside the demo folder. */
+export function demoConfig(basePort = 48390): string {
+  const agents = ROLES.map(
+    (role, i) => `  - name: ${role}
+    role: ${role}
+    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(EXAMPLE_AGENT)}]
+    port: ${basePort + i + 1}
+    workspace: ./workspaces/${role}
+    restart: { delay: 2s, maxDelay: 30s, burst: 5/5m }
+    health: { http: /health, grace: 20s, interval: 2s }
+    stopTimeout: 5s
+    limits: { files: 1024 }`,
+  );
+  return `# The Flotilla demo fleet: the six seed roles, each an example agent on its own port.
+# Try: flotilla status; flotilla logs coder; kill -9 <a pid> and watch it come back.
+version: 1
+stateDir: ./.flotilla
+agents:
+${agents.join("\n")}
+`;
+}

@@ -1,0 +1,105 @@
+/** The composition root: the only place that builds and wires the ledger, the supervisor and the control API. */
+import { join } from "node:path";
+import {
+  claimStateDir,
+  ensureStateDir,
+  loadToken,
+  readDaemonInfo,
+  removeDaemonInfo,
+  writeDaemonInfo,
+} from "./api/daemon-files.ts";
+import { createApiServer } from "./api/server.ts";
+import type { LoadedConfig } from "./config/load.ts";
+import { FlotillaError } from "./errors.ts";
+import { openSqliteStore } from "./ledger/sqlite-store.ts";
+import type { NewEvent, Store } from "./ledger/store.ts";
+import { createSupervisor } from "./supervisor/supervisor.ts";
+
+export interface DaemonOptions {
+  loaded: LoadedConfig;
+  /** Sees every event as it is recorded (the foreground `up` prints them). */
+  onEvent?: (event: NewEvent) => void;
+}
+
+/** A store that also tells a listener about each event. */
+function teeStore(store: Store, onEvent: ((event: NewEvent) => void) | undefined): Store {
+  if (!onEvent) return store;
+  return {
+    append(event) {
+      store.append(event);
+      onEvent(event);
+    },
+    flush: () => store.flush(),
+    query: (q) => store.query(q),
+    close: () => store.close(),
+  };
+}
+
+/** Starts the daemon: claim the state dir, open the ledger, prepare the fleet, listen, start agents. */
+export async function startDaemon(options: DaemonOptions) {
+  const { config, file } = options.loaded;
+  ensureStateDir(config.stateDir);
+  claimStateDir(config.stateDir, file);
+  const closers: Array<{ name: string; close: () => Promise<void> | void }> = [];
+  const closeAll = async (): Promise<string[]> => {
+    const order: string[] = [];
+    for (const closer of closers.reverse()) {
+      order.push(closer.name);
+      await closer.close();
+    }
+    closers.length = 0;
+    return order;
+  };
+  closers.push({ name: "daemon-files", close: () => removeDaemonInfo(config.stateDir) });
+  try {
+    const store = teeStore(openSqliteStore(join(config.stateDir, "ledger.db")), options.onEvent);
+    closers.push({ name: "ledger", close: () => store.close() });
+    const supervisor = createSupervisor({ config, store });
+    const orphans = await supervisor.prepare();
+    closers.push({ name: "supervisor", close: () => supervisor.close() });
+    let stopping: Promise<string[]> | undefined;
+    let onStopped: (order: string[]) => void = () => {};
+    const stopped = new Promise<string[]>((resolve) => {
+      onStopped = resolve;
+    });
+    const stop = (): Promise<string[]> => {
+      stopping ??= (async () => {
+        store.append({ kind: "daemon.stopping" });
+        const order = await closeAll();
+        onStopped(order);
+        return order;
+      })();
+      return stopping;
+    };
+    const api = createApiServer({
+      supervisor,
+      store,
+      token: loadToken(config.stateDir),
+      shutdown: () => void stop(),
+    });
+    let url: string;
+    try {
+      url = await api.start(config.api.listen);
+    } catch (cause) {
+      throw new FlotillaError(
+        "FLOTILLA_E_PREFLIGHT",
+        `api.listen ${config.api.listen}: cannot listen (${(cause as NodeJS.ErrnoException).code}); choose another address, or port 0`,
+        { cause },
+      );
+    }
+    closers.push({ name: "api", close: () => api.close() });
+    const info = readDaemonInfo(config.stateDir);
+    if (info) writeDaemonInfo(config.stateDir, { ...info, api: url });
+    store.append({
+      kind: "daemon.started",
+      data: { pid: process.pid, api: url, agents: config.agents.length },
+    });
+    supervisor.startAll();
+    return { url, supervisor, store, orphans, stop, stopped };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+export type Daemon = Awaited<ReturnType<typeof startDaemon>>;

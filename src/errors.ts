@@ -1,0 +1,38 @@
+/** Flotilla's one error hierarchy: every error has a stable code and a message that says what to do next. */
+
+/** Stable error codes. Tests keep this list, the docs and the thrown errors in step. */
+export const ERROR_CODES = {
+  FLOTILLA_E_CONFIG_NOT_FOUND: "no config file was found",
+  FLOTILLA_E_CONFIG_INVALID: "the config file does not validate",
+  FLOTILLA_E_CONFIG_EXISTS: "a config file already exists where init would write",
+  FLOTILLA_E_PREFLIGHT: "the fleet cannot start as configured",
+  FLOTILLA_E_DAEMON_RUNNING: "a daemon is already running for this state dir",
+  FLOTILLA_E_DAEMON_NOT_RUNNING: "no daemon is running for this state dir",
+  FLOTILLA_E_DAEMON_UNREACHABLE: "the daemon did not answer",
+  FLOTILLA_E_UNAUTHORIZED: "the control API token is missing or wrong",
+  FLOTILLA_E_UNKNOWN_AGENT: "no agent has that name",
+  FLOTILLA_E_USAGE: "the command line is wrong",
+  FLOTILLA_E_SECRET: "a secret reference cannot be resolved",
+  FLOTILLA_E_STATE: "the state dir cannot be used",
+  FLOTILLA_E_SYSTEMD: "systemd units cannot be written",
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** A user-facing error: the CLI prints `message` on one line, with no stack trace. */
+export class FlotillaError extends Error {
+  readonly code: ErrorCode;
+  /** HTTP status when the error crosses the control API. */
+  readonly status: number;
+
+  constructor(code: ErrorCode, message: string, options: { status?: number; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.name = "FlotillaError";
+    this.code = code;
+    this.status = options.status ?? 400;
+  }
+}
+
+export function isFlotillaError(err: unknown): err is FlotillaError {
+  return err instanceof FlotillaError;
+}

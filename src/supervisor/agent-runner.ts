@@ -1,0 +1,273 @@
+/** One agent's lifecycle: spawn in its own process group, probe health, restart with backoff, stop the whole tree. */
+import { type ChildProcess, spawn } from "node:child_process";
+import type { AgentConfig } from "../config/schema.ts";
+import { probeHealth } from "./health-probe.ts";
+import { cgroupPids, type LaunchPlan, removeCgroups } from "./limits.ts";
+import type { LogSink } from "./log-sink.ts";
+import { descendants, findByEnv, isAlive, readProc, signal, signalGroup } from "./process-tree.ts";
+import { backoffDelay, createBurstGuard, shouldRestart } from "./restart-policy.ts";
+
+export type AgentState = "stopped" | "starting" | "running" | "backoff" | "failed" | "stopping";
+
+export interface AgentStatus {
+  name: string;
+  state: AgentState;
+  pid: number | null;
+  port: number | null;
+  uptimeSec: number | null;
+  restarts: number;
+  health: { ok: boolean | null; latencyMs: number | null; error?: string };
+  lastExit: { code: number | null; signal: string | null; at: number } | null;
+  limits: { applied: string[]; warnings: string[] };
+}
+
+export interface RunnerDeps {
+  agent: AgentConfig;
+  env: Record<string, string>;
+  launch: LaunchPlan;
+  logs: LogSink;
+  /** Marks that every process of this agent carries in its environment. */
+  marks: Record<string, string>;
+  event: (kind: string, data?: Record<string, unknown>) => void;
+  /** Called with the pid identity after a spawn, and with null after the agent's processes are gone. */
+  onProcess: (proc: { pid: number; pgid: number; startTime: number } | null) => void;
+  /** Runs before every start (e.g. writing the startup brief). */
+  beforeStart?: () => void;
+}
+
+const POLL_MS = 50;
+const SWEEP_WAIT_MS = 2000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export function createAgentRunner(deps: RunnerDeps) {
+  const { agent, logs, event } = deps;
+  const burst = createBurstGuard(agent.restart);
+  let state: AgentState = "stopped";
+  let child: ChildProcess | undefined;
+  let startedAt = 0;
+  let restarts = 0;
+  let failuresInRow = 0;
+  let probeFailures = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let stopRequested = false;
+  let exitWaiters: Array<() => void> = [];
+  let health: AgentStatus["health"] = { ok: null, latencyMs: null };
+  let lastExit: AgentStatus["lastExit"] = null;
+
+  function setState(next: AgentState, data: Record<string, unknown> = {}): void {
+    if (next === state) return;
+    state = next;
+    event(`agent.${next}`, data);
+  }
+
+  function clearTimer(): void {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  }
+
+  function spawnAgent(): void {
+    clearTimer();
+    deps.beforeStart?.();
+    stopRequested = false;
+    probeFailures = 0;
+    health = { ok: null, latencyMs: null };
+    burst.record(Date.now());
+    const proc = spawn(deps.launch.file, deps.launch.args, {
+      cwd: agent.workspace,
+      env: deps.env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child = proc;
+    proc.stdout?.on("data", (chunk: Buffer) => logs.write("stdout", chunk));
+    proc.stderr?.on("data", (chunk: Buffer) => logs.write("stderr", chunk));
+    proc.once("error", (err) => {
+      if (proc.pid !== undefined) return; // errors after spawn also surface as exit
+      child = undefined;
+      logs.note(`cannot start: ${err.message}`);
+      setState("failed", { reason: "spawn", error: err.message });
+    });
+    proc.once("exit", (code, sig) => void onExit(proc, code, sig));
+    if (proc.pid === undefined) return;
+    startedAt = Date.now();
+    const info = readProc(proc.pid);
+    deps.onProcess({ pid: proc.pid, pgid: info?.pgid ?? proc.pid, startTime: info?.startTime ?? 0 });
+    logs.note(`started pid ${proc.pid}: ${JSON.stringify(agent.command)}`);
+    setState("starting", { pid: proc.pid });
+    scheduleProbe(0);
+  }
+
+  function scheduleProbe(delay: number): void {
+    clearTimer();
+    timer = setTimeout(() => void runProbe(), delay);
+  }
+
+  async function runProbe(): Promise<void> {
+    const proc = child;
+    if (!proc || (state !== "starting" && state !== "running")) return;
+    const result = await probeHealth(agent);
+    if (child !== proc || (state !== "starting" && state !== "running")) return;
+    health = { ok: result.ok, latencyMs: result.latencyMs, ...(result.error ? { error: result.error } : {}) };
+    if (result.ok) {
+      probeFailures = 0;
+      if (state === "starting") setState("running", { pid: proc.pid, latencyMs: result.latencyMs });
+    } else if (state === "starting" && Date.now() - startedAt > agent.health.grace) {
+      return void restartUnhealthy(
+        `not healthy within the ${agent.health.grace}ms grace period (${result.error})`,
+      );
+    } else if (state === "running" && ++probeFailures >= agent.health.failures) {
+      return void restartUnhealthy(`${probeFailures} failed probes in a row (${result.error})`);
+    }
+    scheduleProbe(state === "starting" ? Math.min(agent.health.interval, 500) : agent.health.interval);
+  }
+
+  async function restartUnhealthy(reason: string): Promise<void> {
+    logs.note(`unhealthy: ${reason}; restarting`);
+    event("agent.unhealthy", { reason });
+    await terminate();
+    afterFailure({ code: null, signal: "unhealthy" });
+  }
+
+  async function onExit(proc: ChildProcess, code: number | null, sig: NodeJS.Signals | null): Promise<void> {
+    logs.flushPartial();
+    lastExit = { code, signal: sig, at: Date.now() };
+    logs.note(`exited code=${code} signal=${sig}`);
+    await sweep(proc.pid as number, "SIGKILL");
+    if (child === proc) child = undefined;
+    deps.onProcess(null);
+    removeCgroups(deps.launch.cgroups);
+    const waiters = exitWaiters;
+    exitWaiters = [];
+    for (const resolve of waiters) resolve();
+    if (stopRequested) return;
+    event("agent.exited", { code, signal: sig, uptimeMs: Date.now() - startedAt });
+    if (!shouldRestart(agent.restart.policy, { code, signal: sig })) {
+      return setState(code === 0 && sig === null ? "stopped" : "failed", {
+        reason: "exit",
+        code,
+        signal: sig,
+      });
+    }
+    afterFailure({ code, signal: sig });
+  }
+
+  function afterFailure(exit: { code: number | null; signal: string | null }): void {
+    if (agent.restart.policy === "never") {
+      setState("failed", exit);
+      return;
+    }
+    const now = Date.now();
+    if (now - startedAt >= agent.restart.resetAfter) failuresInRow = 0;
+    if (burst.exceeded(now)) {
+      const { count, windowMs } = agent.restart.burst;
+      logs.note(
+        `crash loop: ${count} starts within ${windowMs}ms; giving up until an operator starts it again`,
+      );
+      process.emitWarning(`agent ${agent.name} entered failed: ${count} starts within ${windowMs}ms`);
+      setState("failed", { reason: "burst", ...exit });
+      return;
+    }
+    failuresInRow++;
+    const delay = backoffDelay(agent.restart, failuresInRow);
+    setState("backoff", { delayMs: delay, attempt: failuresInRow, ...exit });
+    clearTimer();
+    timer = setTimeout(() => {
+      restarts++;
+      event("agent.restarted", { attempt: failuresInRow, delayMs: delay });
+      spawnAgent();
+    }, delay);
+  }
+
+  /** Every live process of this agent: the group, descendants by parent pid, env-marked strays, cgroup members. */
+  function members(pid: number): number[] {
+    const pids = new Set<number>([pid]);
+    for (const p of descendants(pid)) pids.add(p.pid);
+    for (const p of findByEnv(deps.marks)) pids.add(p.pid);
+    for (const p of cgroupPids(deps.launch.cgroups)) pids.add(p);
+    return [...pids].filter((p) => isAlive(p));
+  }
+
+  /** Signals the group and every member; with SIGKILL, waits until all are gone. */
+  async function sweep(pid: number, sig: NodeJS.Signals): Promise<void> {
+    signalGroup(pid, sig);
+    for (const p of members(pid)) signal(p, sig);
+    if (sig !== "SIGKILL") return;
+    const deadline = Date.now() + SWEEP_WAIT_MS;
+    while (Date.now() < deadline) {
+      const left = members(pid).filter((p) => p !== pid || isAlive(pid));
+      if (left.length === 0) return;
+      for (const p of left) signal(p, "SIGKILL");
+      await sleep(POLL_MS);
+    }
+  }
+
+  /** SIGTERM the tree, wait stopTimeout, then SIGKILL; resolves when the main process has exited. */
+  async function terminate(): Promise<void> {
+    clearTimer();
+    const proc = child;
+    stopRequested = true;
+    if (!proc || proc.pid === undefined) return;
+    const exited = new Promise<void>((resolve) => exitWaiters.push(resolve));
+    await sweep(proc.pid, "SIGTERM");
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), agent.stopTimeout);
+    });
+    if ((await Promise.race([exited.then(() => "exited" as const), timeout])) === "timeout") {
+      logs.note(`still running ${agent.stopTimeout}ms after SIGTERM; sending SIGKILL`);
+      event("agent.killed", { pid: proc.pid, afterMs: agent.stopTimeout });
+      await sweep(proc.pid, "SIGKILL");
+      await exited;
+    }
+    clearTimer();
+  }
+
+  return {
+    name: agent.name,
+    /** Starts the agent unless it is already up; a failed agent starts afresh. */
+    start(): void {
+      if (state === "starting" || state === "running" || state === "stopping") return;
+      if (state === "failed") {
+        burst.reset();
+        failuresInRow = 0;
+      }
+      spawnAgent();
+    },
+    async stop(): Promise<void> {
+      clearTimer();
+      if (!child) {
+        stopRequested = true;
+        return setState("stopped");
+      }
+      setState("stopping");
+      await terminate();
+      setState("stopped");
+    },
+    async restart(): Promise<void> {
+      await this.stop();
+      restarts++;
+      event("agent.restarted", { manual: true });
+      burst.reset();
+      failuresInRow = 0;
+      spawnAgent();
+    },
+    status(): AgentStatus {
+      return {
+        name: agent.name,
+        state,
+        pid: child?.pid ?? null,
+        port: agent.port ?? null,
+        uptimeSec:
+          child && (state === "running" || state === "starting")
+            ? Math.floor((Date.now() - startedAt) / 1000)
+            : null,
+        restarts,
+        health,
+        lastExit,
+        limits: { applied: deps.launch.applied, warnings: deps.launch.warnings },
+      };
+    },
+  };
+}
+
+export type AgentRunner = ReturnType<typeof createAgentRunner>;

@@ -1,0 +1,109 @@
+/** A real OpenClaw gateway under the supervisor: healthy on /health, restarted after SIGKILL, stopped cleanly, exit 78 on a bad config. */
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { findByEnv } from "../../src/supervisor/process-tree.ts";
+import { instanceId } from "../../src/supervisor/supervisor.ts";
+import { fleetDir, freePorts, NODE, pidAlive, runCli, status, waitFor } from "../support/fleet.ts";
+import { ensureOpenClaw, openClawConfig } from "../support/openclaw.ts";
+
+const PROFILE = "fleet";
+
+function clawAgent(name: string, entry: string, port: number, home: string, extra = ""): string {
+  const env = {
+    OPENCLAW_HOME: home,
+    OPENCLAW_OFFLINE: "1",
+    OPENCLAW_DISABLE_BONJOUR: "1",
+    OPENCLAW_GATEWAY_TOKEN: "test-gateway-token",
+    AGENT_VIRTUAL_KEY: "flotilla-virtual-key",
+  };
+  return `  - name: ${name}
+    command: [${JSON.stringify(NODE)}, ${JSON.stringify(entry)}, "--profile", "${PROFILE}", "gateway", "run", "--port", "${port}"]
+    port: ${port}
+    workspace: ${JSON.stringify(join(home, "workspace"))}
+    env: ${JSON.stringify(env)}
+    health: { http: /health, grace: 150s, interval: 1s, timeout: 3s }
+    stopTimeout: 20s
+${extra}`;
+}
+
+function writeOpenClawHome(
+  home: string,
+  upstreamPort: number,
+  config: unknown = openClawConfig(home, upstreamPort),
+): void {
+  mkdirSync(join(home, `.openclaw-${PROFILE}`), { recursive: true });
+  writeFileSync(
+    join(home, `.openclaw-${PROFILE}`, "openclaw.json"),
+    typeof config === "string" ? config : JSON.stringify(config, null, 2),
+  );
+}
+
+test("a real OpenClaw gateway is supervised: healthy, restarted after SIGKILL, stopped with nothing left", {
+  timeout: 900_000,
+}, async (t) => {
+  const entry = await ensureOpenClaw();
+  const [port = 0, upstream = 0] = await freePorts(2);
+  const { dir, file } = fleetDir(t, "");
+  const home = join(dir, "claw-home");
+  writeOpenClawHome(home, upstream);
+  writeFileSync(
+    file,
+    `version: 1\nstateDir: ./state\nagents:\n${clawAgent("claw", entry, port, home, "    restart: { delay: 1s, burst: 5/10m }")}\n`,
+  );
+  const up = await runCli(["up", "--detach", "--json", "-c", file]);
+  assert.equal(up.code, 0, up.stderr);
+  const first = await waitFor(
+    async () => (await status(file)).find((a) => a.state === "running" && a.health.ok === true),
+    "the gateway to answer /health",
+    180_000,
+  );
+  const health = await fetch(`http://127.0.0.1:${port}/health`);
+  assert.equal(health.status, 200);
+
+  process.kill(first.pid ?? 0, "SIGKILL");
+  const second = await waitFor(
+    async () => (await status(file)).find((a) => a.state === "running" && a.pid !== first.pid),
+    "the gateway to be healthy again after SIGKILL",
+    180_000,
+  );
+  assert.equal(second.restarts, 1);
+  assert.equal(pidAlive(first.pid ?? 0), false);
+
+  const stop = await runCli(["stop", "claw", "-c", file]);
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.equal(pidAlive(second.pid ?? 0), false);
+  assert.deepEqual(
+    findByEnv({ FLOTILLA_INSTANCE: instanceId(join(dir, "state")) }),
+    [],
+    "no OpenClaw process is left",
+  );
+});
+
+test("OpenClaw exits 78 on a bad config and the supervisor records it", { timeout: 900_000 }, async (t) => {
+  const entry = await ensureOpenClaw();
+  const [port = 0] = await freePorts(1);
+  const { dir, file } = fleetDir(t, "");
+  const home = join(dir, "claw-home");
+  writeOpenClawHome(home, 1, {
+    gateway: { mode: "local", bind: "loopback", auth: { mode: "token" } },
+    notAKey: { nonsense: true },
+  });
+  writeFileSync(
+    file,
+    `version: 1\nstateDir: ./state\nagents:\n${clawAgent("broken", entry, port, home, "    restart: { policy: never }")}\n`,
+  );
+  const up = await runCli(["up", "--detach", "-c", file]);
+  assert.equal(up.code, 0, up.stderr);
+  const row = await waitFor(
+    async () => (await status(file)).find((a) => a.state === "failed"),
+    "the bad-config gateway to exit",
+    120_000,
+  );
+  const full = (await runCli(["status", "--json", "-c", file])).stdout;
+  const lastExit = (JSON.parse(full) as { agents: Array<{ lastExit: { code: number } }> }).agents[0]
+    ?.lastExit;
+  assert.equal(lastExit?.code, 78, `exit code ${lastExit?.code}`);
+  assert.equal(row.pid, null);
+});

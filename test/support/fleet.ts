@@ -1,0 +1,113 @@
+/** Test helpers: temp fleet folders, running the real CLI as a child process, free ports, polling. */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { fileURLToPath } from "node:url";
+
+export { isAlive as pidAlive } from "../../src/supervisor/process-tree.ts";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const BIN = join(ROOT, "bin/flotilla.js");
+export const EXAMPLE_AGENT = join(ROOT, "examples/agents/example-agent.ts");
+export const NODE = process.execPath;
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `flotilla ARGS` with Node 24 and returns its exit code and output. */
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      NODE,
+      [BIN, ...args],
+      { cwd: options.cwd ?? ROOT, env: options.env ?? process.env, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === "number" ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** A temp folder with flotilla.yaml; `flotilla down` and removal run after the test. */
+export function fleetDir(t: TestContext, yaml: string): { dir: string; file: string } {
+  const dir = mkdtempSync(join(tmpdir(), "flotilla-test-"));
+  const file = join(dir, "flotilla.yaml");
+  writeFileSync(file, yaml);
+  t.after(async () => {
+    await runCli(["down", "-c", file]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { dir, file };
+}
+
+/** Ports that were free a moment ago (bound and released on 127.0.0.1). */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<import("node:net").Server>((resolve) => {
+          const server = createServer();
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as import("node:net").AddressInfo).port);
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  return ports;
+}
+
+/** Polls until check returns a value that is not undefined/false, or fails naming what it waited for. */
+export async function waitFor<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${timeoutMs}ms waiting for ${what}${last ? ` (${String(last)})` : ""}`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface AgentRow {
+  name: string;
+  state: string;
+  pid: number | null;
+  port: number | null;
+  uptimeSec: number | null;
+  restarts: number;
+  health: { ok: boolean | null; latencyMs: number | null };
+}
+
+/** `flotilla status --json` as rows. */
+export async function status(file: string): Promise<AgentRow[]> {
+  const result = await runCli(["status", "--json", "-c", file]);
+  if (result.code !== 0) throw new Error(`status failed: ${result.stderr}`);
+  return (JSON.parse(result.stdout) as { agents: AgentRow[] }).agents;
+}
+
+/** A one-line node program as an argv command. */
+export function nodeScript(code: string): string[] {
+  return [NODE, "-e", code];
+}
