@@ -1,6 +1,6 @@
 /** `flotilla up [--detach]`: run the daemon and the fleet in the foreground, or start it in the background and return. */
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectDaemon } from "../api/client.ts";
@@ -83,7 +83,8 @@ async function runDetached(loaded: LoadedConfig, json: boolean): Promise<number>
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const logFile = join(stateDir, "daemon.log");
   const out = openSync(logFile, "a", 0o600);
-  const child = spawn(process.execPath, [BIN, "up", "--json", "-c", loaded.file], {
+  const offset = fstatSync(out).size;
+  const child = spawn(process.execPath, [BIN, "up", "-c", loaded.file], {
     detached: true,
     stdio: ["ignore", out, out],
     env: process.env,
@@ -97,11 +98,9 @@ async function runDetached(loaded: LoadedConfig, json: boolean): Promise<number>
   const deadline = Date.now() + 30_000;
   while (readDaemonInfo(stateDir)?.api === undefined || readDaemonInfo(stateDir)?.api === "") {
     if (exitCode !== null || Date.now() > deadline) {
-      const tail = readFileSync(logFile, "utf8").trim().split("\n").slice(-5).join("\n");
-      throw new FlotillaError(
-        "FLOTILLA_E_PREFLIGHT",
-        tail.replace(/^flotilla up: /gm, "") || "the daemon did not start",
-      );
+      const output = readFileSync(logFile).subarray(offset).toString("utf8").trim();
+      const reason = output.replace(/^flotilla up: /gm, "") || `the daemon did not start; see ${logFile}`;
+      throw new FlotillaError("FLOTILLA_E_PREFLIGHT", reason);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
