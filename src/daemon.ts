@@ -3,8 +3,8 @@ import { join } from "node:path";
 import {
   claimStateDir,
   ensureStateDir,
-  loadToken,
   readDaemonInfo,
+  readToken,
   removeDaemonInfo,
   writeDaemonInfo,
 } from "./api/daemon-files.ts";
@@ -74,7 +74,7 @@ export async function startDaemon(options: DaemonOptions) {
     const api = createApiServer({
       supervisor,
       store,
-      token: loadToken(config.stateDir),
+      token: readToken(config.stateDir),
       shutdown: () => void stop(),
     });
     let url: string;

@@ -1,5 +1,4 @@
 /** The daemon's files in stateDir: the API token (0600), daemon.json (pid, API address) and the lock that keeps one daemon per state dir. */
-import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FlotillaError } from "../errors.ts";
@@ -28,13 +27,26 @@ export function ensureStateDir(stateDir: string): void {
   }
 }
 
-/** Reads the API token, creating a new random one (mode 0600) on first use. */
-export function loadToken(stateDir: string): string {
+/** Creates the API token (192 random bits, mode 0600) unless it exists. Runs in the CLI, before the daemon starts. */
+export function ensureToken(stateDir: string): void {
   const file = join(stateDir, "token");
-  if (existsSync(file)) return readFileSync(file, "utf8").trim();
-  const token = randomBytes(24).toString("base64url");
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  return token;
+  if (existsSync(file)) return;
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  writeFileSync(file, `${Buffer.from(bytes).toString("base64url")}\n`, { mode: 0o600 });
+}
+
+/** The API token; the daemon refuses to start without one. */
+export function readToken(stateDir: string): string {
+  try {
+    const token = readFileSync(join(stateDir, "token"), "utf8").trim();
+    if (token.length >= 16) return token;
+  } catch {
+    // fall through to the error
+  }
+  throw new FlotillaError(
+    "FLOTILLA_E_STATE",
+    `${stateDir}/token is missing or too short; start the fleet with "flotilla up", which creates it`,
+  );
 }
 
 /** The running daemon for this state dir, or undefined when none is alive. */

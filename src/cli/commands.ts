@@ -5,8 +5,10 @@ import { demoCommand } from "./demo.ts";
 import { downCommand } from "./down.ts";
 import { initCommand } from "./init.ts";
 import { logsCommand } from "./logs.ts";
+import { runAgentCommand } from "./run-agent.ts";
 import { schemaCommand } from "./schema.ts";
 import { statusCommand } from "./status.ts";
+import { systemdCommand } from "./systemd.ts";
 import { upCommand } from "./up.ts";
 import { validateCommand } from "./validate.ts";
 
@@ -21,5 +23,7 @@ export const COMMANDS: Command[] = [
   initCommand,
   validateCommand,
   schemaCommand,
+  systemdCommand,
+  runAgentCommand,
   demoCommand,
 ];

@@ -5,7 +5,7 @@ import { loadConfig } from "../config/load.ts";
 import { demoConfig } from "../config/templates.ts";
 import type { Command } from "./command.ts";
 import { writeConfig } from "./init.ts";
-import { runForeground } from "./up.ts";
+import { launchFleet } from "./up.ts";
 
 export const demoCommand: Command = {
   name: "demo",
@@ -15,6 +15,6 @@ export const demoCommand: Command = {
   async run(input) {
     const file = resolve(typeof input.values.dir === "string" ? input.values.dir : "demo", "flotilla.yaml");
     if (!existsSync(file)) writeConfig(file, demoConfig(), false);
-    return runForeground(loadConfig(file), input.json);
+    return launchFleet(loadConfig(file), { detach: false, json: input.json });
   },
 };

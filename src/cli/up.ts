@@ -1,33 +1,24 @@
-/** `flotilla up [--detach]`: run the daemon and the fleet in the foreground, or start it in the background and return. */
-import { spawn } from "node:child_process";
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+/** `flotilla up [--detach]`: validate, start the daemon process, wait for its API, print the fleet; stay in the foreground unless --detach. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
+import { flushCompileCache, getCompileCacheDir } from "node:module";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectDaemon } from "../api/client.ts";
-import { readDaemonInfo } from "../api/daemon-files.ts";
+import { ensureStateDir, ensureToken, readDaemonInfo } from "../api/daemon-files.ts";
 import type { LoadedConfig } from "../config/load.ts";
-import { startDaemon } from "../daemon.ts";
 import { FlotillaError } from "../errors.ts";
-import type { NewEvent } from "../ledger/store.ts";
 import type { AgentStatus } from "../supervisor/agent-runner.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
 import { renderStatusTable } from "./status-table.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/flotilla.js", import.meta.url));
+const DAEMON_ENTRY = fileURLToPath(new URL("../../bin/flotilla-daemon.js", import.meta.url));
 const SETTLE_POLL_MS = 200;
-
-function eventLine(event: NewEvent): string {
-  const time = new Date().toISOString().slice(11, 19);
-  const data = event.data ? ` ${JSON.stringify(event.data)}` : "";
-  return `${time} ${(event.agent ?? "daemon").padEnd(12)} ${event.kind}${data}`;
-}
+const START_TIMEOUT_MS = 30_000;
 
 /** Waits until no agent is starting (or the timeout passes), so the first table means something. */
-async function settled(
-  getStatus: () => Promise<AgentStatus[]> | AgentStatus[],
-  timeoutMs: number,
-): Promise<AgentStatus[]> {
+async function settled(getStatus: () => Promise<AgentStatus[]>, timeoutMs: number): Promise<AgentStatus[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const agents = await getStatus();
@@ -41,81 +32,79 @@ function nextSteps(loaded: LoadedConfig): string {
   return [
     "",
     "where to look next:",
-    `  flotilla status ${c}          the table above, live`,
-    `  flotilla logs <agent> -f ${c} follow one agent's output`,
-    `  logs and ledger:             ${join(loaded.config.stateDir, "logs")}, ${join(loaded.config.stateDir, "ledger.db")}`,
-    `  flotilla down ${c}            stop everything`,
+    `  flotilla status ${c}            the table above, live`,
+    `  flotilla logs <agent> -f ${c}   follow one agent's output`,
+    `  flotilla down ${c}              stop everything`,
+    `  logs: ${join(loaded.config.stateDir, "logs")}   ledger: ${join(loaded.config.stateDir, "ledger.db")}`,
   ].join("\n");
 }
 
-/** Runs the daemon in this process until SIGINT/SIGTERM or `flotilla down`. */
-export async function runForeground(loaded: LoadedConfig, json: boolean): Promise<number> {
-  const daemon = await startDaemon({
-    loaded,
-    ...(json ? {} : { onEvent: (e: NewEvent) => print(eventLine(e)) }),
-  });
-  const onSignal = () => void daemon.stop();
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
-  const settleMs = Math.max(5000, ...loaded.config.agents.map((a) => a.health.grace));
-  const agents = await settled(() => daemon.supervisor.status(), settleMs);
-  if (json) printJson({ api: daemon.url, pid: process.pid, agents });
-  else
-    print(
-      `\nflotilla daemon pid ${process.pid}, API ${daemon.url}\n${renderStatusTable(agents)}${nextSteps(loaded)}\n`,
-    );
-  await daemon.stopped;
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
-  return 0;
+/** Warms the compile cache with the daemon's modules so the daemon process never loads the TypeScript stripper. */
+async function warmDaemonModules(): Promise<NodeJS.ProcessEnv> {
+  await import("../daemon-main.ts");
+  flushCompileCache();
+  // The cache folder is keyed by Node version and V8 flags: the daemon runs with the same (none), and is
+  // given the parent folder, so it reads exactly what the CLI just wrote.
+  const dir = getCompileCacheDir();
+  return dir ? { ...process.env, NODE_COMPILE_CACHE: dirname(dir) } : process.env;
 }
 
-/** Starts the daemon as a detached process, waits for its API, prints the fleet. */
-async function runDetached(loaded: LoadedConfig, json: boolean): Promise<number> {
-  const { stateDir } = loaded.config;
-  const running = readDaemonInfo(stateDir);
-  if (running) {
-    throw new FlotillaError(
-      "FLOTILLA_E_DAEMON_RUNNING",
-      `a daemon (pid ${running.pid}) already runs this fleet; use "flotilla status"`,
-    );
+function spawnDaemon(
+  loaded: LoadedConfig,
+  options: { detach: boolean; json: boolean; env: NodeJS.ProcessEnv },
+) {
+  const logFile = join(loaded.config.stateDir, "daemon.log");
+  let offset = 0;
+  let out: number | undefined;
+  if (options.detach) {
+    out = openSync(logFile, "a", 0o600);
+    offset = fstatSync(out).size;
   }
-  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const logFile = join(stateDir, "daemon.log");
-  const out = openSync(logFile, "a", 0o600);
-  const offset = fstatSync(out).size;
-  const child = spawn(process.execPath, [BIN, "up", "-c", loaded.file], {
-    detached: true,
-    stdio: ["ignore", out, out],
-    env: process.env,
+  const child = spawn(process.execPath, [DAEMON_ENTRY], {
+    detached: options.detach,
+    stdio: ["pipe", out ?? "inherit", out ?? "inherit"],
+    env: options.env,
   });
-  closeSync(out);
+  if (out !== undefined) closeSync(out);
+  child.stdin?.end(JSON.stringify({ loaded, quiet: options.json && !options.detach }));
+  const failure = () => {
+    if (!options.detach) return "";
+    return readFileSync(logFile)
+      .subarray(offset)
+      .toString("utf8")
+      .trim()
+      .replace(/^flotilla up: /gm, "");
+  };
+  return { child, failure };
+}
+
+/** Resolves once the daemon's API is up; rejects (with the daemon's own error) when it exits first. */
+async function waitForApi(
+  stateDir: string,
+  child: ChildProcess,
+  failure: () => string,
+): Promise<"up" | number> {
   let exitCode: number | null = null;
   child.once("exit", (code) => {
     exitCode = code ?? 1;
   });
-  child.unref();
-  const deadline = Date.now() + 30_000;
-  while (readDaemonInfo(stateDir)?.api === undefined || readDaemonInfo(stateDir)?.api === "") {
-    if (exitCode !== null || Date.now() > deadline) {
-      const output = readFileSync(logFile).subarray(offset).toString("utf8").trim();
-      const reason = output.replace(/^flotilla up: /gm, "") || `the daemon did not start; see ${logFile}`;
-      throw new FlotillaError("FLOTILLA_E_PREFLIGHT", reason);
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  for (;;) {
+    const info = readDaemonInfo(stateDir);
+    if (info?.api && info.pid === child.pid) return "up";
+    if (exitCode !== null) {
+      const reason = failure();
+      if (reason) throw new FlotillaError("FLOTILLA_E_PREFLIGHT", reason);
+      return exitCode;
     }
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (Date.now() > deadline) {
+      throw new FlotillaError(
+        "FLOTILLA_E_DAEMON_UNREACHABLE",
+        `the daemon did not open its API within ${START_TIMEOUT_MS}ms; see ${stateDir}/daemon.log`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const client = connectDaemon(stateDir);
-  const settleMs = Math.max(5000, ...loaded.config.agents.map((a) => a.health.grace));
-  const agents = await settled(
-    async () => (await client.get<{ agents: AgentStatus[] }>("/v1/status")).agents,
-    settleMs,
-  );
-  if (json) printJson({ api: client.info.api, pid: client.info.pid, agents });
-  else
-    print(
-      `flotilla daemon pid ${client.info.pid}, API ${client.info.api}\n${renderStatusTable(agents)}${nextSteps(loaded)}`,
-    );
-  return 0;
 }
 
 export const upCommand: Command = {
@@ -124,7 +113,56 @@ export const upCommand: Command = {
   usage: "flotilla up [--detach] [-c FILE] [--json]",
   options: { detach: { type: "boolean", short: "d" } },
   async run(input) {
-    const loaded = loadForCli(input);
-    return input.values.detach ? runDetached(loaded, input.json) : runForeground(loaded, input.json);
+    return launchFleet(loadForCli(input), { detach: input.values.detach === true, json: input.json });
   },
 };
+
+/** Starts the daemon for a loaded config; in the foreground, returns when the daemon exits. */
+export async function launchFleet(
+  loaded: LoadedConfig,
+  options: { detach: boolean; json: boolean },
+): Promise<number> {
+  const { stateDir } = loaded.config;
+  const running = readDaemonInfo(stateDir);
+  if (running) {
+    throw new FlotillaError(
+      "FLOTILLA_E_DAEMON_RUNNING",
+      `a daemon (pid ${running.pid}) already runs this fleet; use "flotilla status"`,
+    );
+  }
+  ensureStateDir(stateDir);
+  ensureToken(stateDir);
+  const env = await warmDaemonModules();
+  const { child, failure } = spawnDaemon(loaded, { ...options, env });
+  const exited = new Promise<number>((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
+  const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
+  const onInt = forward("SIGINT");
+  const onTerm = forward("SIGTERM");
+  if (!options.detach) {
+    process.on("SIGINT", onInt);
+    process.on("SIGTERM", onTerm);
+  }
+  try {
+    const started = await waitForApi(stateDir, child, failure);
+    if (started !== "up") return started;
+    const client = connectDaemon(stateDir);
+    const settleMs = Math.max(5000, ...loaded.config.agents.map((a) => a.health.grace));
+    const agents = await settled(
+      async () => (await client.get<{ agents: AgentStatus[] }>("/v1/status")).agents,
+      settleMs,
+    );
+    if (options.json) printJson({ api: client.info.api, pid: client.info.pid, agents });
+    else
+      print(
+        `\nflotilla daemon pid ${client.info.pid}, API ${client.info.api}\n${renderStatusTable(agents)}${nextSteps(loaded)}\n`,
+      );
+    if (options.detach) {
+      child.unref();
+      return 0;
+    }
+    return await exited;
+  } finally {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+  }
+}

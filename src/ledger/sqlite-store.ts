@@ -1,12 +1,26 @@
 /** The SQLite ledger: node:sqlite in WAL mode, versioned migrations, appends queued and written in batches. */
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
-import { FlotillaError } from "../errors.ts";
-import type { EventQuery, LedgerEvent, NewEvent, Store } from "./store.ts";
+import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from "node:sqlite";
+import { FlotillaError, isFlotillaError } from "../errors.ts";
+import type { EventQuery, LedgerEvent, Store } from "./store.ts";
 
-/** Ordered schema migrations; the index + 1 is the schema version they bring the file to. */
-const MIGRATIONS: string[] = [
+const DEFAULTS = {
+  /** Longest a queued event waits before it is written (ms). */
+  flushIntervalMs: 50,
+  /** Queue length that triggers a write at once (events). */
+  maxBatch: 500,
+  /** How long a write waits for another connection's lock (ms). */
+  busyTimeoutMs: 5000,
+  /** Events a query returns when no limit is given. */
+  queryLimit: 100,
+};
+
+/**
+ * Schema migrations in order: MIGRATIONS[i] brings the file to schema version i + 1, which is kept
+ * in `PRAGMA user_version`. Only ever append to this list; a shipped migration never changes.
+ */
+const MIGRATIONS: readonly string[] = [
   `CREATE TABLE events (
      id INTEGER PRIMARY KEY,
      ts INTEGER NOT NULL,
@@ -18,64 +32,41 @@ const MIGRATIONS: string[] = [
    CREATE INDEX events_agent ON events (agent, id);`,
 ];
 
+/** The schema version this build writes and reads. */
+export const LEDGER_SCHEMA_VERSION = MIGRATIONS.length;
+
+/** SQLite result codes that mean the file is not a usable database. */
+const SQLITE_CORRUPT = 11;
+const SQLITE_NOTADB = 26;
+
 export interface SqliteStoreOptions {
-  /** Flush the queue this long after the first queued event (ms). */
+  /** Longest a queued event waits before it is written (ms, default 50). */
   flushIntervalMs?: number;
-  /** Flush at once when this many events are queued. */
+  /** Write at once when this many events are queued (default 500). */
   maxBatch?: number;
-  /** Where write errors go; appends never throw. */
-  onError?: (err: Error) => void;
+  /** Where write errors go, since appends never throw (default: console.error, once). */
+  onError?: (err: FlotillaError) => void;
 }
 
-function migrate(db: DatabaseSync): void {
-  const version = (db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version;
-  for (let next = version; next < MIGRATIONS.length; next++) {
-    db.exec("BEGIN IMMEDIATE");
-    try {
-      db.exec(MIGRATIONS[next] as string);
-      db.exec(`PRAGMA user_version = ${next + 1}`);
-      db.exec("COMMIT");
-    } catch (err) {
-      db.exec("ROLLBACK");
-      throw err;
-    }
-  }
+interface QueuedEvent {
+  ts: number;
+  kind: string;
+  agent: string | null;
+  data: string;
 }
 
-function open(path: string): DatabaseSync {
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  let db: DatabaseSync | undefined;
-  try {
-    db = new DatabaseSync(path);
-    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
-    migrate(db);
-    return db;
-  } catch (cause) {
-    db?.close();
-    throw new FlotillaError(
-      "FLOTILLA_E_STATE",
-      `${path}: not a Flotilla ledger (${(cause as Error).message}); move it away or point stateDir elsewhere`,
-      { cause },
-    );
-  }
-}
-
-/** Opens (creating and migrating) the ledger at path. */
+/** Opens the ledger at path, creating its directory and the file and migrating it to the current schema. */
 export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
-  const flushIntervalMs = options.flushIntervalMs ?? 50;
-  const maxBatch = options.maxBatch ?? 500;
-  let reported = false;
-  const onError =
-    options.onError ??
-    ((err: Error) => {
-      if (!reported) console.error(`flotilla: ledger write failed: ${err.message}`);
-      reported = true;
-    });
-  const db = open(path);
+  const flushIntervalMs = options.flushIntervalMs ?? DEFAULTS.flushIntervalMs;
+  const maxBatch = Math.max(1, options.maxBatch ?? DEFAULTS.maxBatch);
+  const onError = options.onError ?? reportOnce();
+  const db = openDatabase(path);
+  const begin = db.prepare("BEGIN IMMEDIATE");
+  const commit = db.prepare("COMMIT");
   const insert = db.prepare("INSERT INTO events (ts, kind, agent, data) VALUES (?, ?, ?, ?)");
   const selects = new Map<string, StatementSync>();
-  let queue: NewEvent[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  let queue: QueuedEvent[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
 
   function flush(): void {
@@ -85,16 +76,23 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     const batch = queue;
     queue = [];
     try {
-      db.exec("BEGIN");
-      for (const e of batch)
-        insert.run(e.ts ?? Date.now(), e.kind, e.agent ?? null, JSON.stringify(e.data ?? {}));
-      db.exec("COMMIT");
-    } catch (err) {
+      begin.run();
+      for (const e of batch) insert.run(e.ts, e.kind, e.agent, e.data);
+      commit.run();
+    } catch (cause) {
       if (db.isTransaction) db.exec("ROLLBACK");
-      onError(err as Error);
+      // Dropped rather than kept: a full disk must not also grow the daemon's memory without bound.
+      onError(
+        new FlotillaError(
+          "FLOTILLA_E_STATE",
+          `${path}: ledger write failed, ${batch.length} events lost (${messageOf(cause)}); check disk space and permissions`,
+          { cause },
+        ),
+      );
     }
   }
 
+  /** One statement per combination of filters, prepared on first use. */
   function select(sql: string): StatementSync {
     let statement = selects.get(sql);
     if (!statement) {
@@ -107,28 +105,54 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   return {
     append(event) {
       if (closed) return;
-      queue.push({ ...event, ts: event.ts ?? Date.now() });
+      let data: string;
+      try {
+        data = JSON.stringify(event.data ?? {}) ?? "{}";
+      } catch (cause) {
+        onError(
+          new FlotillaError(
+            "FLOTILLA_E_STATE",
+            `${path}: event ${event.kind} not recorded: its data is not JSON (${messageOf(cause)})`,
+            { cause },
+          ),
+        );
+        return;
+      }
+      queue.push({ ts: event.ts ?? Date.now(), kind: event.kind, agent: event.agent ?? null, data });
+      // A full queue is written now, which bounds both memory and the size of one transaction.
       if (queue.length >= maxBatch) flush();
       else timer ??= setTimeout(flush, flushIntervalMs).unref();
     },
     flush,
     query(q: EventQuery = {}) {
+      if (closed) throw new Error(`${path}: the ledger is closed`);
       flush();
       const where: string[] = [];
       const params: SQLInputValue[] = [];
-      if (q.kind !== undefined) where.push("kind = ?") && params.push(q.kind);
-      if (q.kindPrefix !== undefined)
-        where.push("kind >= ? AND kind < ?") && params.push(q.kindPrefix, `${q.kindPrefix}\uffff`);
-      if (q.agent !== undefined) where.push("agent = ?") && params.push(q.agent);
-      if (q.sinceId !== undefined) where.push("id > ?") && params.push(q.sinceId);
-      params.push(q.limit ?? 100);
-      const sql = `SELECT * FROM (SELECT id, ts, kind, agent, data FROM events ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?) ORDER BY id`;
-      return (select(sql).all(...params) as Array<Omit<LedgerEvent, "data"> & { data: string }>).map(
-        (row) => ({
-          ...row,
-          data: JSON.parse(row.data) as Record<string, unknown>,
-        }),
-      );
+      if (q.kind !== undefined) {
+        where.push("kind = ?");
+        params.push(q.kind);
+      }
+      if (q.kindPrefix !== undefined) {
+        // GLOB is case-sensitive and uses the kind index for a literal prefix.
+        where.push("kind GLOB ?");
+        params.push(`${globLiteral(q.kindPrefix)}*`);
+      }
+      if (q.agent !== undefined) {
+        where.push("agent = ?");
+        params.push(q.agent);
+      }
+      if (q.sinceId !== undefined) {
+        where.push("id > ?");
+        params.push(q.sinceId);
+      }
+      params.push(queryLimit(q.limit));
+      const filter = where.length > 0 ? `WHERE ${where.join(" AND ")}` : "";
+      const sql = `SELECT id, ts, kind, agent, data FROM
+        (SELECT id, ts, kind, agent, data FROM events ${filter} ORDER BY id DESC LIMIT ?) ORDER BY id`;
+      return select(sql)
+        .all(...params)
+        .map(toEvent);
     },
     close() {
       if (closed) return;
@@ -137,4 +161,109 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       db.close();
     },
   };
+}
+
+function openDatabase(path: string): DatabaseSync {
+  try {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  } catch (cause) {
+    throw new FlotillaError(
+      "FLOTILLA_E_STATE",
+      `${dirname(path)}: cannot create the state dir (${messageOf(cause)}); check its permissions or point stateDir elsewhere`,
+      { cause },
+    );
+  }
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(path);
+    // busy_timeout first, so that the switch to WAL waits for another connection's lock.
+    db.exec(`PRAGMA busy_timeout = ${DEFAULTS.busyTimeoutMs}`);
+    db.exec("PRAGMA journal_mode = WAL");
+    db.exec("PRAGMA synchronous = NORMAL");
+    migrate(db, path);
+    return db;
+  } catch (cause) {
+    if (db?.isOpen) db.close();
+    if (isFlotillaError(cause)) throw cause;
+    const errcode = (cause as { errcode?: unknown }).errcode;
+    if (errcode === SQLITE_NOTADB || errcode === SQLITE_CORRUPT)
+      throw notALedger(path, messageOf(cause), cause);
+    throw new FlotillaError(
+      "FLOTILLA_E_STATE",
+      `${path}: cannot open the ledger (${messageOf(cause)}); check its permissions or point stateDir elsewhere`,
+      { cause },
+    );
+  }
+}
+
+/** Applies the pending migrations in one transaction; the version is read again under the write lock. */
+function migrate(db: DatabaseSync, path: string): void {
+  if (userVersion(db) === LEDGER_SCHEMA_VERSION) return;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const version = userVersion(db);
+    if (version > LEDGER_SCHEMA_VERSION) {
+      throw new FlotillaError(
+        "FLOTILLA_E_STATE",
+        `${path}: ledger schema version ${version} is newer than this Flotilla reads (${LEDGER_SCHEMA_VERSION}); upgrade Flotilla or point stateDir elsewhere`,
+      );
+    }
+    if (version === 0 && db.prepare("SELECT 1 FROM sqlite_master LIMIT 1").get() !== undefined) {
+      throw notALedger(path, "a SQLite database with other tables");
+    }
+    for (const migration of MIGRATIONS.slice(version)) db.exec(migration);
+    db.exec(`PRAGMA user_version = ${LEDGER_SCHEMA_VERSION}`);
+    db.exec("COMMIT");
+  } catch (err) {
+    db.exec("ROLLBACK");
+    throw err;
+  }
+}
+
+function userVersion(db: DatabaseSync): number {
+  return Number(db.prepare("PRAGMA user_version").get()?.user_version ?? 0);
+}
+
+function notALedger(path: string, reason: string, cause?: unknown): FlotillaError {
+  return new FlotillaError(
+    "FLOTILLA_E_STATE",
+    `${path}: not a Flotilla ledger (${reason}); move it away or point stateDir elsewhere`,
+    { cause },
+  );
+}
+
+function toEvent(row: Record<string, SQLOutputValue>): LedgerEvent {
+  return {
+    id: Number(row.id),
+    ts: Number(row.ts),
+    kind: String(row.kind),
+    agent: row.agent === null ? null : String(row.agent),
+    // Written by append from JSON.stringify of an object, so it parses back to one.
+    data: JSON.parse(String(row.data)) as Record<string, unknown>,
+  };
+}
+
+/** Escapes GLOB's wildcards so the text matches only itself. */
+function globLiteral(text: string): string {
+  return text.replace(/[*?[]/g, (c) => `[${c}]`);
+}
+
+function queryLimit(limit: number | undefined): number {
+  // SQLite reads a negative LIMIT as "no limit"; clamp instead.
+  return limit === undefined || !Number.isFinite(limit)
+    ? DEFAULTS.queryLimit
+    : Math.max(0, Math.trunc(limit));
+}
+
+function reportOnce(): (err: FlotillaError) => void {
+  let reported = false;
+  return function reportLedgerError(err) {
+    if (reported) return;
+    reported = true;
+    console.error(`flotilla: ${err.message} (further ledger errors are not shown)`);
+  };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

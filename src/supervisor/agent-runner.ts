@@ -149,10 +149,11 @@ export function createAgentRunner(deps: RunnerDeps) {
         signal: sig,
       });
     }
-    afterFailure({ code, signal: sig });
+    afterFailure({ code, signal: sig }, lastExit.at);
   }
 
-  function afterFailure(exit: { code: number | null; signal: string | null }): void {
+  /** Restarts after the backoff delay, counted from `failedAt` (the exit), or gives up on a crash loop. */
+  function afterFailure(exit: { code: number | null; signal: string | null }, failedAt = Date.now()): void {
     if (agent.restart.policy === "never") {
       setState("failed", exit);
       return;
@@ -172,11 +173,14 @@ export function createAgentRunner(deps: RunnerDeps) {
     const delay = backoffDelay(agent.restart, failuresInRow);
     setState("backoff", { delayMs: delay, attempt: failuresInRow, ...exit });
     clearTimer();
-    timer = setTimeout(() => {
-      restarts++;
-      event("agent.restarted", { attempt: failuresInRow, delayMs: delay });
-      spawnAgent();
-    }, delay);
+    timer = setTimeout(
+      () => {
+        restarts++;
+        event("agent.restarted", { attempt: failuresInRow, delayMs: delay });
+        spawnAgent();
+      },
+      Math.max(0, delay - (Date.now() - failedAt)),
+    );
   }
 
   /** Every live process of this agent: the group, descendants by parent pid, env-marked strays, cgroup members. */

@@ -1,7 +1,10 @@
 /** One health probe of an agent: HTTP GET on its port, a TCP connect, or just "the process is alive". */
-import { request } from "node:http";
 import { connect } from "node:net";
 import type { AgentConfig } from "../config/schema.ts";
+
+// An ESM import of node:http builds its whole namespace, which loads undici for the WebSocket
+// exports and costs the daemon about 13 MB of RSS; getBuiltinModule returns the plain exports.
+const { request } = process.getBuiltinModule("node:http");
 
 export interface ProbeResult {
   ok: boolean;

@@ -1,5 +1,4 @@
 /** The fleet: one runner per agent, a preflight before anything starts, and orphan clean-up after a daemon death. */
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { FlotillaConfig } from "../config/schema.ts";
 import { FlotillaError } from "../errors.ts";
@@ -11,9 +10,18 @@ import { createLogSink, type LogLine, type LogSink } from "./log-sink.ts";
 import { checkAgent, failPreflight } from "./preflight.ts";
 import { createRunRegistry } from "./run-registry.ts";
 
-/** A short id for one state dir: every process of this fleet carries it as FLOTILLA_INSTANCE. */
+/**
+ * A short id for one state dir: every process of this fleet carries it as FLOTILLA_INSTANCE.
+ * Two FNV-1a passes, not node:crypto: the daemon stays free of OpenSSL's memory.
+ */
 export function instanceId(stateDir: string): string {
-  return createHash("sha256").update(stateDir).digest("hex").slice(0, 12);
+  const fnv = (seed: number) => {
+    let hash = seed;
+    for (let i = 0; i < stateDir.length; i++)
+      hash = Math.imul(hash ^ stateDir.charCodeAt(i), 0x01000193) >>> 0;
+    return hash.toString(16).padStart(8, "0");
+  };
+  return `${fnv(0x811c9dc5)}${fnv(0x050c5d1f)}`.slice(0, 12);
 }
 
 export interface SupervisorOptions {

@@ -1,0 +1,111 @@
+/** Generated systemd units carry the right settings and pass systemd-analyze verify; install writes them and says what to run. */
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { copyFileSync, existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { quoteArg } from "../../src/systemd/units.ts";
+import { fleetDir, runCli } from "../support/fleet.ts";
+
+const CONFIG = `version: 1
+agents:
+  - { name: coder, command: "sleep 100", workspace: ./ws/coder, stopTimeout: 40s, limits: { memory: 512M, cpu: 0.5, files: 2048 } }
+  - { name: qa, command: "sleep 100", workspace: ./ws/qa }
+`;
+
+function verify(files: string[]): Promise<{ ok: boolean; output: string }> {
+  return new Promise((resolve) =>
+    execFile("systemd-analyze", ["verify", ...files], (err, stdout, stderr) =>
+      resolve({ ok: !err, output: `${stdout}${stderr}` }),
+    ),
+  );
+}
+
+function hasSystemdAnalyze(): Promise<boolean> {
+  return new Promise((resolve) => execFile("systemd-analyze", ["--version"], (err) => resolve(!err)));
+}
+
+test("generate writes the daemon, watchdog and per-agent units, and they verify", async (t) => {
+  const { dir, file } = fleetDir(t, CONFIG);
+  const out = join(dir, "units");
+  const result = await runCli(["systemd", "generate", "--out", out, "--json", "-c", file]);
+  assert.equal(result.code, 0, result.stderr);
+  const files = (JSON.parse(result.stdout) as { files: string[] }).files;
+  assert.deepEqual(
+    files.map((f) => f.slice(out.length + 1)),
+    [
+      "flotilla.service",
+      "flotilla-watchdog.service",
+      "flotilla-watchdog.timer",
+      "flotilla-agent@.service",
+      "flotilla-agent@coder.service.d/limits.conf",
+    ],
+  );
+  const daemon = readFileSync(join(out, "flotilla.service"), "utf8");
+  for (const line of [
+    "Restart=on-failure",
+    "RestartSec=5s",
+    "StartLimitBurst=5",
+    "KillMode=control-group",
+    "TimeoutStopSec=55s",
+  ]) {
+    assert.ok(daemon.includes(`\n${line}\n`), `flotilla.service lacks ${line}`);
+  }
+  assert.match(daemon, new RegExp(`ExecStart=\\S+node \\S+bin/flotilla\\.js up --config ${file}`));
+  assert.match(readFileSync(join(out, "flotilla-watchdog.timer"), "utf8"), /OnUnitActiveSec=15min/);
+  assert.match(
+    readFileSync(join(out, "flotilla-watchdog.service"), "utf8"),
+    /Type=oneshot\n[\s\S]*watchdog --once/,
+  );
+  assert.match(readFileSync(join(out, "flotilla-agent@.service"), "utf8"), /run-agent %i --config /);
+  assert.equal(
+    readFileSync(join(out, "flotilla-agent@coder.service.d/limits.conf"), "utf8")
+      .split("\n")
+      .slice(1)
+      .join("\n"),
+    "[Service]\nMemoryMax=536870912\nCPUQuota=50%\nLimitNOFILE=2048\n",
+  );
+  if (!(await hasSystemdAnalyze()))
+    return t.skip("systemd-analyze is not installed (Debian package systemd)");
+  // A template verifies only as an instance.
+  copyFileSync(join(out, "flotilla-agent@.service"), join(out, "flotilla-agent@coder.service"));
+  const names = [
+    "flotilla.service",
+    "flotilla-watchdog.service",
+    "flotilla-watchdog.timer",
+    "flotilla-agent@coder.service",
+  ];
+  const verified = await verify(names.map((n) => join(out, n)));
+  assert.ok(verified.ok, verified.output);
+});
+
+test("install writes into the systemd user folder and prints the commands to run", async (t) => {
+  const { dir, file } = fleetDir(t, CONFIG);
+  const env = { ...process.env, XDG_CONFIG_HOME: join(dir, "xdg") };
+  const result = await runCli(["systemd", "install", "--json", "-c", file], { env });
+  assert.equal(result.code, 0, result.stderr);
+  const body = JSON.parse(result.stdout) as { files: string[]; commands: string[] };
+  assert.ok(existsSync(join(dir, "xdg/systemd/user/flotilla.service")));
+  assert.equal(body.files.length, 5);
+  assert.deepEqual(body.commands.slice(0, 2), [
+    "systemctl --user daemon-reload",
+    "systemctl --user enable --now flotilla.service flotilla-watchdog.timer",
+  ]);
+});
+
+test("an unwritable --out and a missing action are clear errors", async (t) => {
+  const { dir, file } = fleetDir(t, CONFIG);
+  const bad = await runCli(["systemd", "generate", "--out", join(file, "inside-a-file"), "-c", file]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /cannot write unit files \(ENOTDIR\); pick another --out/);
+  const usage = await runCli(["systemd", "-c", file]);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /say generate or install/);
+  assert.ok(existsSync(dir));
+});
+
+test("paths with spaces and specifiers are quoted for systemd", () => {
+  assert.equal(quoteArg("/usr/bin/node"), "/usr/bin/node");
+  assert.equal(quoteArg("/home/a b/flotilla.yaml"), '"/home/a b/flotilla.yaml"');
+  assert.equal(quoteArg("/tmp/100%"), '"/tmp/100%%"');
+});
