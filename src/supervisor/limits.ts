@@ -1,6 +1,6 @@
 /** Resource limits for an agent: cgroups (v2, else v1) for memory and CPU, rlimits for open files, and a clear word on what was not applied. */
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import type { AgentConfig } from "../config/schema.ts";
 
 export interface LaunchPlan {
@@ -129,13 +129,13 @@ export function cgroupPids(dirs: string[]): number[] {
   return [...pids];
 }
 
-/** Removes the agent's (empty) cgroup folders after it stopped. */
+/** Removes the agent's (empty) cgroup folders after it stopped, and the fleet's folder once it is empty. */
 export function removeCgroups(dirs: string[]): void {
-  for (const dir of dirs) {
+  for (const dir of [...dirs, ...dirs.map((d) => dirname(d))]) {
     try {
       rmdirSync(dir);
     } catch {
-      // still busy or already gone; the next start reuses it
+      // still busy (another agent) or already gone; the next start reuses it
     }
   }
 }

@@ -91,7 +91,8 @@ export function storeSuite(name: string, open: OpenStore): void {
 
     test("kindPrefix is literal text: wildcard characters match only themselves", (t) => {
       const store = openFor(t, open);
-      for (const kind of ["a*b", "axb", "a?c", "ayc", "a[1]", "a1", "a%z", "a_z", "aqz"]) store.append({ kind });
+      for (const kind of ["a*b", "axb", "a?c", "ayc", "a[1]", "a1", "a%z", "a_z", "aqz"])
+        store.append({ kind });
       const kinds = (prefix: string) => store.query({ kindPrefix: prefix }).map((e) => e.kind);
       assert.deepEqual(kinds("a*"), ["a*b"]);
       assert.deepEqual(kinds("a?"), ["a?c"]);
