@@ -73,7 +73,7 @@ function readOptions(argv: string[], env: NodeJS.ProcessEnv): AgentOptions | str
   }
   const port = /^\d+$/.test(env.PORT ?? "") ? Number(env.PORT) : 0;
   if (port < 1 || port > 65535)
-    return `PORT must be the port to listen on (1-65535), got ${env.PORT === undefined ? "nothing" : JSON.stringify(env.PORT)}`;
+    return `PORT must be the port to listen on (1-65535), got ${env.PORT ? JSON.stringify(env.PORT) : "nothing"}`;
   const faultText = flag ?? env.FLOTILLA_EXAMPLE_FAULT ?? "";
   const fault = parseFault(faultText);
   if (fault === undefined) return `unknown fault ${JSON.stringify(faultText)}; use one of: ${MODES}`;
@@ -111,41 +111,45 @@ function sendError(
   send(res, status, { error: { message, type } });
 }
 
-/** The body as text, or undefined when it is over MAX_BODY_BYTES (the rest is drained). */
-async function readBody(req: IncomingMessage): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) {
-      req.resume();
-      return undefined;
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+/** The body as text, or undefined when it is over MAX_BODY_BYTES (the rest is drained, so a 413 can still go out). */
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on("end", () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
 }
 
 function textOf(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
-  return content.map((part) => (typeof part?.text === "string" ? part.text : "")).join("");
+  const parts: unknown[] = content;
+  return parts.map((part) => (isObject(part) && typeof part.text === "string" ? part.text : "")).join("");
 }
 
 /** Checks the parts of an OpenAI chat request this agent uses; a string is what is wrong. */
-function parseChatRequest(value: unknown): ChatRequest | string {
-  if (typeof value !== "object" || value === null) return "the body must be a JSON object";
-  const body = value as Record<string, unknown>;
-  const messages = body.messages;
-  if (!Array.isArray(messages) || messages.length === 0) return "messages must be a non-empty array";
-  const bad = messages.findIndex((m) => typeof m !== "object" || m === null || typeof m.role !== "string");
+function parseChatRequest(body: unknown): ChatRequest | string {
+  if (!isObject(body)) return "the body must be a JSON object";
+  if (!Array.isArray(body.messages) || body.messages.length === 0)
+    return "messages must be a non-empty array";
+  const messages: unknown[] = body.messages;
+  const bad = messages.findIndex((m) => !isObject(m) || typeof m.role !== "string");
   if (bad !== -1) return `messages[${bad}] must be an object with a string role`;
-  const options = body.stream_options as { include_usage?: unknown } | undefined;
+  const streamOptions = isObject(body.stream_options) ? body.stream_options : {};
   return {
     model: typeof body.model === "string" && body.model ? body.model : "example",
     messages: messages as ChatMessage[],
     stream: body.stream === true,
-    includeUsage: options?.include_usage === true,
+    includeUsage: streamOptions.include_usage === true,
   };
 }
 
@@ -199,19 +203,19 @@ function reserveWorkFile(workspace: string, session: string): string {
 function sendCompletion(res: ServerResponse, request: ChatRequest, answer: string, usage: Usage): void {
   const id = `chatcmpl-${crypto.randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
-  const base = { id, created, model: request.model };
+  const head = (object: string) => ({ id, object, created, model: request.model });
   if (!request.stream) {
     const message = { role: "assistant", content: answer };
-    return send(res, 200, {
-      ...base,
-      object: "chat.completion",
+    send(res, 200, {
+      ...head("chat.completion"),
       choices: [{ index: 0, message, finish_reason: "stop" }],
       usage,
     });
+    return;
   }
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
   const frame = (body: object) =>
-    res.write(`data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", ...body })}\n\n`);
+    res.write(`data: ${JSON.stringify({ ...head("chat.completion.chunk"), ...body })}\n\n`);
   const choice = (delta: object, finish: string | null) => ({
     choices: [{ index: 0, delta, finish_reason: finish }],
   });
@@ -334,13 +338,14 @@ function runAgent(options: AgentOptions): void {
   const setFault = (req: IncomingMessage, res: ServerResponse) => {
     readBody(req).then(
       (text) => {
-        let body: { mode?: unknown; afterMs?: unknown };
+        let body: unknown;
         try {
-          body = JSON.parse(text || "{}") as typeof body;
+          body = JSON.parse(text || "{}");
         } catch {
           return sendError(res, 400, "the body is not valid JSON");
         }
-        const mode = typeof body?.mode === "string" ? parseFault(body.mode) : undefined;
+        if (!isObject(body)) return sendError(res, 400, "the body must be a JSON object");
+        const mode = typeof body.mode === "string" ? parseFault(body.mode) : undefined;
         if (mode === undefined || mode.startsWith("slow-start:"))
           return sendError(res, 400, `mode must be one of: ${MODES.replace(", slow-start:<ms>", "")}`);
         const afterMs = typeof body.afterMs === "number" && body.afterMs > 0 ? body.afterMs : 0;
@@ -357,18 +362,19 @@ function runAgent(options: AgentOptions): void {
     process.exit(1);
   });
 
-  process.on("SIGTERM", () => {
-    if (fault === "ignore-term") {
-      process.stdout.write("example-agent: ignoring SIGTERM (fault=ignore-term)\n");
-      return;
-    }
+  const shutdown = () => {
     if (closing) return;
     closing = true;
     clearTimeout(pending);
     server.close(() => process.exit(0));
     server.closeIdleConnections();
-    setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS).unref();
+    setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS);
+  };
+  process.on("SIGTERM", () => {
+    if (fault !== "ignore-term") return shutdown();
+    process.stdout.write("example-agent: ignoring SIGTERM (fault=ignore-term)\n");
   });
+  process.on("SIGINT", shutdown); // even under ignore-term, so Ctrl-C ends a drill
 
   const listen = () =>
     server.listen(options.port, "127.0.0.1", () => {

@@ -40,46 +40,50 @@ function writeOpenClawHome(
   );
 }
 
-test("a real OpenClaw gateway is supervised: healthy, restarted after SIGKILL, stopped with nothing left", {
-  timeout: 900_000,
-}, async (t) => {
-  const entry = await ensureOpenClaw();
-  const [port = 0, upstream = 0] = await freePorts(2);
-  const { dir, file } = fleetDir(t, "");
-  const home = join(dir, "claw-home");
-  writeOpenClawHome(home, upstream);
-  writeFileSync(
-    file,
-    `version: 1\nstateDir: ./state\nagents:\n${clawAgent("claw", entry, port, home, "    restart: { delay: 1s, burst: 5/10m }")}\n`,
-  );
-  const up = await runCli(["up", "--detach", "--json", "-c", file]);
-  assert.equal(up.code, 0, up.stderr);
-  const first = await waitFor(
-    async () => (await status(file)).find((a) => a.state === "running" && a.health.ok === true),
-    "the gateway to answer /health",
-    180_000,
-  );
-  const health = await fetch(`http://127.0.0.1:${port}/health`);
-  assert.equal(health.status, 200);
+test(
+  "a real OpenClaw gateway is supervised: healthy, restarted after SIGKILL, stopped with nothing left",
+  {
+    timeout: 900_000,
+  },
+  async (t) => {
+    const entry = await ensureOpenClaw();
+    const [port = 0, upstream = 0] = await freePorts(2);
+    const { dir, file } = fleetDir(t, "");
+    const home = join(dir, "claw-home");
+    writeOpenClawHome(home, upstream);
+    writeFileSync(
+      file,
+      `version: 1\nstateDir: ./state\nagents:\n${clawAgent("claw", entry, port, home, "    restart: { delay: 1s, burst: 5/10m }")}\n`,
+    );
+    const up = await runCli(["up", "--detach", "--json", "-c", file]);
+    assert.equal(up.code, 0, up.stderr);
+    const first = await waitFor(
+      async () => (await status(file)).find((a) => a.state === "running" && a.health.ok === true),
+      "the gateway to answer /health",
+      180_000,
+    );
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
+    assert.equal(health.status, 200);
 
-  process.kill(first.pid ?? 0, "SIGKILL");
-  const second = await waitFor(
-    async () => (await status(file)).find((a) => a.state === "running" && a.pid !== first.pid),
-    "the gateway to be healthy again after SIGKILL",
-    180_000,
-  );
-  assert.equal(second.restarts, 1);
-  assert.equal(pidAlive(first.pid ?? 0), false);
+    process.kill(first.pid ?? 0, "SIGKILL");
+    const second = await waitFor(
+      async () => (await status(file)).find((a) => a.state === "running" && a.pid !== first.pid),
+      "the gateway to be healthy again after SIGKILL",
+      180_000,
+    );
+    assert.equal(second.restarts, 1);
+    assert.equal(pidAlive(first.pid ?? 0), false);
 
-  const stop = await runCli(["stop", "claw", "-c", file]);
-  assert.equal(stop.code, 0, stop.stderr);
-  assert.equal(pidAlive(second.pid ?? 0), false);
-  assert.deepEqual(
-    findByEnv({ FLOTILLA_INSTANCE: instanceId(join(dir, "state")) }),
-    [],
-    "no OpenClaw process is left",
-  );
-});
+    const stop = await runCli(["stop", "claw", "-c", file]);
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(pidAlive(second.pid ?? 0), false);
+    assert.deepEqual(
+      findByEnv({ FLOTILLA_INSTANCE: instanceId(join(dir, "state")) }),
+      [],
+      "no OpenClaw process is left",
+    );
+  },
+);
 
 test("OpenClaw exits 78 on a bad config and the supervisor records it", { timeout: 900_000 }, async (t) => {
   const entry = await ensureOpenClaw();

@@ -1,7 +1,7 @@
 /** Test helpers: temp fleet folders, running the real CLI as a child process, free ports, polling. */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { type AddressInfo, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
@@ -56,13 +56,13 @@ export async function freePorts(count: number): Promise<number[]> {
     Array.from(
       { length: count },
       () =>
-        new Promise<import("node:net").Server>((resolve) => {
+        new Promise<Server>((resolve) => {
           const server = createServer();
           server.listen(0, "127.0.0.1", () => resolve(server));
         }),
     ),
   );
-  const ports = servers.map((s) => (s.address() as import("node:net").AddressInfo).port);
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   return ports;
 }

@@ -76,7 +76,6 @@ export function openClawConfig(home: string, upstreamPort: number): Record<strin
         flotilla: {
           baseUrl: `http://127.0.0.1:${upstreamPort}/v1`,
           // OpenClaw expands this from the agent's env itself.
-          // biome-ignore lint/suspicious/noTemplateCurlyInString: an OpenClaw env reference, not a JS template
           apiKey: "${AGENT_VIRTUAL_KEY}",
           api: "openai-completions",
           models: [{ id: "demo", name: "demo" }],
