@@ -1,9 +1,10 @@
 /** What an agent sees (only its own env) and what it leaves (log files, the ring behind `logs -n`). */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { fleetDir, NODE, runCli, status, waitFor } from "../support/fleet.ts";
+import { BIN, fleetDir, NODE, runCli, status, waitFor } from "../support/fleet.ts";
 
 const ENV_DUMPER =
   "require('fs').writeFileSync('env.json', JSON.stringify(process.env)); for (let i = 1; i <= 5; i++) console.log('line ' + i); console.error('oops'); setInterval(() => {}, 1e9)";
@@ -55,4 +56,34 @@ agents:
   const rows = await status(file);
   assert.equal(rows[0]?.state, "running");
   assert.equal(rows[0]?.health.ok, true);
+});
+
+test("logs -f streams new lines as the agent writes them", async (t) => {
+  const ticker = "let i = 0; setInterval(() => console.log('tick ' + i++), 100)";
+  const { file } = fleetDir(
+    t,
+    `version: 1\nstateDir: ./state\nagents:\n  - { name: ticker, command: [${JSON.stringify(NODE)}, "-e", ${JSON.stringify(ticker)}], workspace: ./ws }\n`,
+  );
+  assert.equal((await runCli(["up", "--detach", "-c", file])).code, 0);
+  const follower = spawn(NODE, [BIN, "logs", "ticker", "-f", "-n", "1", "--json", "-c", file], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  t.after(() => follower.kill("SIGKILL"));
+  let out = "";
+  follower.stdout.on("data", (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const lines = await waitFor(() => {
+    const parsed = out
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { text: string })
+      .filter((l) => l.text.startsWith("tick "));
+    return parsed.length >= 4 ? parsed : undefined;
+  }, "four followed lines");
+  const ticks = lines.map((l) => Number(/tick (\d+)/.exec(l.text)?.[1]));
+  assert.ok(
+    ticks.every((n, i) => i === 0 || n === (ticks[i - 1] ?? 0) + 1),
+    `lines arrive in order: ${ticks.join(",")}`,
+  );
 });
