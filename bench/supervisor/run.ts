@@ -1,7 +1,8 @@
 /**
  * Supervisor benchmark, Flotilla against pm2 in the same run: time from a SIGKILL to the agent being
  * healthy again (minus the configured restart delay), and the daemon's RSS with six agents.
- * Usage: npm run bench:supervisor [-- --rounds 5 --json]
+ * Each repeat runs both tools, alternating which goes first, so machine noise falls on both alike.
+ * Usage: npm run bench:supervisor [-- --repeats 3 --rounds 5 --json]
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -20,9 +21,14 @@ const ROLES = ["coordinator", "coder", "reviewer", "deployer", "researcher", "qa
 const DELAY_MS = 1000;
 
 const { values } = parseArgs({
-  options: { rounds: { type: "string", default: "5" }, json: { type: "boolean" } },
+  options: {
+    rounds: { type: "string", default: "5" },
+    repeats: { type: "string", default: "3" },
+    json: { type: "boolean" },
+  },
 });
 const ROUNDS = Number(values.rounds);
+const REPEATS = Number(values.repeats);
 
 function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
   return new Promise((resolve, reject) =>
@@ -147,33 +153,53 @@ async function benchPm2(dir: string): Promise<{ recoveryMs: number[]; rssMb: num
 const pm2Version = (
   JSON.parse(readFileSync(join(ROOT, "node_modules/pm2/package.json"), "utf8")) as { version: string }
 ).version;
-const results: Record<string, { recoveryMs: number[]; rssMb: number }> = {};
-for (const [name, bench] of [
+const tools = [
   ["flotilla", benchFlotilla],
   [`pm2 ${pm2Version}`, benchPm2],
-] as const) {
-  const dir = mkdtempSync(join(tmpdir(), "flotilla-bench-"));
-  try {
-    if (!values.json) process.stderr.write(`running ${name} (${ROUNDS} kills)...\n`);
-    results[name] = await bench(dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+] as const;
+const results: Record<string, { recoveryMs: number[]; rssMb: number[] }> = {};
+for (let repeat = 0; repeat < REPEATS; repeat++) {
+  for (const [name, bench] of repeat % 2 === 0 ? tools : [...tools].reverse()) {
+    const dir = mkdtempSync(join(tmpdir(), "flotilla-bench-"));
+    try {
+      if (!values.json)
+        process.stderr.write(`repeat ${repeat + 1}/${REPEATS}: ${name} (${ROUNDS} kills)...\n`);
+      const r = await bench(dir);
+      const entry = (results[name] ??= { recoveryMs: [], rssMb: [] });
+      entry.recoveryMs.push(...r.recoveryMs);
+      entry.rssMb.push(r.rssMb);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 
+const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)] ?? Number.NaN;
+const summary = Object.fromEntries(
+  Object.entries(results).map(([name, r]) => [
+    name,
+    {
+      recoveryMedianMs: median(r.recoveryMs),
+      recoveryP90Ms: p90(r.recoveryMs),
+      rssMedianMb: median(r.rssMb),
+      ...r,
+    },
+  ]),
+);
 if (values.json) {
-  process.stdout.write(`${JSON.stringify({ delayMs: DELAY_MS, rounds: ROUNDS, results }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ delayMs: DELAY_MS, rounds: ROUNDS, repeats: REPEATS, summary }, null, 2)}\n`,
+  );
 } else {
   process.stdout.write(
-    `six example agents each, restart delay ${DELAY_MS} ms, ${ROUNDS} SIGKILLs, Node ${process.version}\n`,
+    `six example agents each, restart delay ${DELAY_MS} ms, ${REPEATS}×${ROUNDS} SIGKILLs, Node ${process.version}\n`,
   );
-  process.stdout.write("supervisor       crash→healthy minus delay (median, all ms)        daemon RSS\n");
-  for (const [name, r] of Object.entries(results)) {
+  process.stdout.write(
+    "supervisor        crash→healthy minus delay: median   p90     daemon RSS (median of repeats)\n",
+  );
+  for (const [name, r] of Object.entries(summary)) {
     process.stdout.write(
-      `${name.padEnd(16)} ${String(median(r.recoveryMs)).padStart(7)} ms  [${r.recoveryMs.join(", ")}]`.padEnd(
-        66,
-      ),
+      `${name.padEnd(18)}${String(r.recoveryMedianMs).padStart(27)} ms ${String(r.recoveryP90Ms).padStart(6)} ms  ${r.rssMedianMb} MB  [${r.rssMb.join(", ")}]\n`,
     );
-    process.stdout.write(`${r.rssMb} MB\n`);
   }
 }
