@@ -5,10 +5,12 @@
 import type { LoadedConfig } from "./config/load.ts";
 import { startDaemon } from "./daemon.ts";
 import { isFlotillaError } from "./errors.ts";
+import type { FleetWiring } from "./gateway/fleet-wiring.ts";
 import type { NewEvent } from "./ledger/store.ts";
 
 interface Handoff {
   loaded: LoadedConfig;
+  wiring: FleetWiring;
   /** Print nothing on stdout (the CLI was given --json). */
   quiet: boolean;
 }
@@ -31,6 +33,7 @@ export async function runDaemonProcess(): Promise<void> {
   try {
     const daemon = await startDaemon({
       loaded: handoff.loaded,
+      wiring: handoff.wiring,
       ...(handoff.quiet ? {} : { onEvent: (e: NewEvent) => process.stdout.write(eventLine(e)) }),
     });
     const stop = () => void daemon.stop();

@@ -11,6 +11,7 @@ import {
 import { createApiServer } from "./api/server.ts";
 import type { LoadedConfig } from "./config/load.ts";
 import { FlotillaError } from "./errors.ts";
+import type { FleetWiring } from "./gateway/fleet-wiring.ts";
 import { openSqliteStore } from "./ledger/sqlite-store.ts";
 import type { NewEvent, Store } from "./ledger/store.ts";
 import { createSupervisor } from "./supervisor/supervisor.ts";
@@ -19,6 +20,8 @@ export interface DaemonOptions {
   loaded: LoadedConfig;
   /** Sees every event as it is recorded (the foreground `up` prints them). */
   onEvent?: (event: NewEvent) => void;
+  /** Flotilla's own processes to supervise (the gateway) and env to inject into agents, from the CLI. */
+  wiring?: FleetWiring;
 }
 
 /** A store that also tells a listener about each event. */
@@ -54,7 +57,11 @@ export async function startDaemon(options: DaemonOptions) {
   try {
     const store = teeStore(openSqliteStore(join(config.stateDir, "ledger.db")), options.onEvent);
     closers.push({ name: "ledger", close: () => store.close() });
-    const supervisor = createSupervisor({ config, store });
+    const supervisor = createSupervisor({
+      config,
+      store,
+      ...(options.wiring ? { internal: options.wiring.internal, injectedEnv: options.wiring.agentEnv } : {}),
+    });
     const orphans = await supervisor.prepare();
     closers.push({ name: "supervisor", close: () => supervisor.close() });
     let stopping: Promise<string[]> | undefined;

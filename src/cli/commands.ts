@@ -3,10 +3,13 @@ import { restartCommand, startCommand, stopCommand } from "./agent-control.ts";
 import type { Command } from "./command.ts";
 import { demoCommand } from "./demo.ts";
 import { downCommand } from "./down.ts";
+import { gatewayCommand } from "./gateway.ts";
 import { initCommand } from "./init.ts";
+import { keyCommand } from "./key.ts";
 import { logsCommand } from "./logs.ts";
 import { runAgentCommand } from "./run-agent.ts";
 import { schemaCommand } from "./schema.ts";
+import { simCommand } from "./sim.ts";
 import { statusCommand } from "./status.ts";
 import { systemdCommand } from "./systemd.ts";
 import { upCommand } from "./up.ts";
@@ -24,6 +27,9 @@ export const COMMANDS: Command[] = [
   validateCommand,
   schemaCommand,
   systemdCommand,
+  keyCommand,
+  gatewayCommand,
+  simCommand,
   runAgentCommand,
   demoCommand,
 ];

@@ -8,6 +8,7 @@ import { connectDaemon } from "../api/client.ts";
 import { ensureStateDir, ensureToken, readDaemonInfo } from "../api/daemon-files.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { FlotillaError } from "../errors.ts";
+import { fleetWiring } from "../gateway/fleet-wiring.ts";
 import type { AgentStatus } from "../supervisor/agent-runner.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
@@ -66,7 +67,9 @@ function spawnDaemon(
     env: options.env,
   });
   if (out !== undefined) closeSync(out);
-  child.stdin?.end(JSON.stringify({ loaded, quiet: options.json && !options.detach }));
+  child.stdin?.end(
+    JSON.stringify({ loaded, wiring: fleetWiring(loaded), quiet: options.json && !options.detach }),
+  );
   const failure = () => {
     if (!options.detach) return "";
     return readFileSync(logFile)

@@ -138,7 +138,15 @@ export function loadConfig(file: string): LoadedConfig {
   const base = dirname(file);
   const config = result.config;
   config.stateDir = expandPath(config.stateDir, base);
-  for (const agent of config.agents) agent.workspace = expandPath(agent.workspace, base);
+  for (const agent of config.agents) {
+    agent.workspace = expandPath(agent.workspace, base);
+    for (const value of Object.values(agent.env))
+      if (typeof value === "object" && "file" in value) value.file = expandPath(value.file, base);
+  }
+  // Secret files are read by other processes with other working folders: make their paths absolute.
+  for (const provider of config.providers) {
+    for (const key of provider.keys) if ("file" in key) key.file = expandPath(key.file, base);
+  }
   return { file, config: deepFreeze(config) };
 }
 

@@ -1,5 +1,6 @@
 /** The flotilla.yaml schema: one zod schema, validated once at the edge, exported as JSON Schema too. */
 import { z } from "zod";
+import { budgetSchema, chainEntry, gatewaySchema, providerSchema } from "./gateway-schema.ts";
 import { DURATION_PATTERN, parseBurst, parseDuration, parseSize, SIZE_PATTERN } from "./units.ts";
 
 const duration = (example: string) =>
@@ -124,6 +125,11 @@ export const agentSchema = z
     stopTimeout: duration("10s").prefault("10s").describe("Wait after SIGTERM before SIGKILL"),
     limits: limits.prefault({}),
     autostart: z.boolean().prefault(true).describe("Start this agent with the fleet"),
+    model: z
+      .string()
+      .optional()
+      .describe("Logical model (a key of models) the agent's traffic goes to by default"),
+    budget: budgetSchema.optional(),
   })
   .describe("One supervised agent");
 
@@ -159,6 +165,12 @@ export const configSchema = z
       .prefault(["PATH", "HOME", "USER", "LANG", "TZ"])
       .describe("Non-secret variables of the daemon's environment that agents also get"),
     agents: z.array(agentSchema).prefault([]).describe("The fleet"),
+    gateway: gatewaySchema.prefault({}),
+    providers: z.array(providerSchema).prefault([]).describe("Upstream LLM providers the gateway may use"),
+    models: z
+      .record(z.string(), z.array(chainEntry).min(1, { message: "needs at least one chain entry" }))
+      .prefault({})
+      .describe("Logical model name → ordered failover chain"),
   })
   .superRefine((config, ctx) => {
     const names = new Map<string, number>();
@@ -181,6 +193,44 @@ export const configSchema = z
           message: `port ${agent.port} is also used by agents.${samePort}; give each agent its own port`,
         });
       } else ports.set(agent.port, index);
+    });
+    const providerIds = new Set<string>();
+    config.providers.forEach((provider, index) => {
+      if (providerIds.has(provider.id)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["providers", index, "id"],
+          message: `duplicate provider id "${provider.id}"`,
+        });
+      }
+      providerIds.add(provider.id);
+    });
+    for (const [name, chain] of Object.entries(config.models)) {
+      chain.forEach((entry, index) => {
+        if (!providerIds.has(entry.provider)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", name, index, "provider"],
+            message: `no provider "${entry.provider}" (providers: ${[...providerIds].join(", ") || "none"}); add it under providers or fix the id`,
+          });
+        }
+      });
+    }
+    config.agents.forEach((agent, index) => {
+      if (agent.name === "gateway" && config.providers.length > 0) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["agents", index, "name"],
+          message: 'the name "gateway" is taken by Flotilla\'s own gateway process; rename this agent',
+        });
+      }
+      if (agent.model !== undefined && !(agent.model in config.models)) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["agents", index, "model"],
+          message: `no logical model "${agent.model}" (models: ${Object.keys(config.models).join(", ") || "none"}); define it under models`,
+        });
+      }
     });
     config.agents.forEach((agent, index) => {
       if (("http" in agent.health || "tcp" in agent.health) && agent.port === undefined) {

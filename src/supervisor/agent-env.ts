@@ -14,12 +14,15 @@ export function buildAgentEnv(
   instance: string,
   inherit: readonly string[],
   daemonEnv: NodeJS.ProcessEnv = process.env,
+  injected: Record<string, string> = {},
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of inherit) {
     const value = daemonEnv[name];
     if (value !== undefined) env[name] = value;
   }
+  // What Flotilla injects (the gateway's URLs and the agent's virtual key); the agent's own env may override it.
+  Object.assign(env, injected);
   for (const [name, value] of Object.entries(agent.env)) {
     env[name] = isSecretRef(value)
       ? resolveSecret(value, `agents.${agent.name}.env.${name}`, daemonEnv)

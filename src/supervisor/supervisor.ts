@@ -1,6 +1,6 @@
 /** The fleet: one runner per agent, a preflight before anything starts, and orphan clean-up after a daemon death. */
 import { join } from "node:path";
-import type { FlotillaConfig } from "../config/schema.ts";
+import type { AgentConfig, FlotillaConfig } from "../config/schema.ts";
 import { FlotillaError } from "../errors.ts";
 import type { Store } from "../ledger/store.ts";
 import { agentMarks, buildAgentEnv } from "./agent-env.ts";
@@ -28,11 +28,16 @@ export interface SupervisorOptions {
   config: FlotillaConfig;
   store: Store;
   /** Hook run before each agent start (the constitution's startup brief goes here later). */
-  beforeStart?: (agent: FlotillaConfig["agents"][number]) => void;
+  beforeStart?: (agent: AgentConfig) => void;
+  /** Flotilla's own supervised processes (the gateway), started before the agents. */
+  internal?: AgentConfig[];
+  /** Env injected per agent name (gateway URLs, virtual keys). */
+  injectedEnv?: Record<string, Record<string, string>>;
 }
 
 export function createSupervisor(options: SupervisorOptions) {
   const { config, store } = options;
+  const fleet: AgentConfig[] = [...(options.internal ?? []), ...config.agents];
   const instance = instanceId(config.stateDir);
   const registry = createRunRegistry(config.stateDir);
   const runners = new Map<string, AgentRunner>();
@@ -57,9 +62,15 @@ export function createSupervisor(options: SupervisorOptions) {
       if (orphans.length > 0) store.append({ kind: "daemon.orphans_cleaned", data: { orphans } });
       const problems: string[] = [];
       const envs = new Map<string, Record<string, string>>();
-      for (const agent of config.agents) {
+      for (const agent of fleet) {
         try {
-          const env = buildAgentEnv(agent, instance, config.inheritEnv);
+          const env = buildAgentEnv(
+            agent,
+            instance,
+            config.inheritEnv,
+            process.env,
+            options.injectedEnv?.[agent.name],
+          );
           envs.set(agent.name, env);
           problems.push(...(await checkAgent(agent, env)));
         } catch (err) {
@@ -67,7 +78,7 @@ export function createSupervisor(options: SupervisorOptions) {
         }
       }
       failPreflight(problems);
-      for (const agent of config.agents) {
+      for (const agent of fleet) {
         const logs = createLogSink({
           file: join(config.stateDir, "logs", `${agent.name}.log`),
           ...config.logs,
@@ -98,7 +109,7 @@ export function createSupervisor(options: SupervisorOptions) {
       return orphans;
     },
     startAll(): void {
-      for (const agent of config.agents) if (agent.autostart) runner(agent.name).start();
+      for (const agent of fleet) if (agent.autostart) runner(agent.name).start();
     },
     start(name: string): void {
       runner(name).start();

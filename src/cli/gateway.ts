@@ -1,0 +1,61 @@
+/** `flotilla gateway`: runs the LLM gateway on its own (the daemon runs the same thing as a supervised child). */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { ensureStateDir } from "../api/daemon-files.ts";
+import { FlotillaError } from "../errors.ts";
+import { createGateway } from "../gateway/gateway.ts";
+import { ensureGatewaySecret } from "../gateway/virtual-keys.ts";
+import { openSqliteStore } from "../ledger/sqlite-store.ts";
+import { type Command, print, printJson } from "./command.ts";
+import { loadForCli } from "./load.ts";
+
+export const gatewayCommand: Command = {
+  name: "gateway",
+  summary: "Run the LLM gateway in the foreground (for benchmarks; the daemon normally runs it)",
+  usage: "flotilla gateway [-c FILE] [--listen HOST:PORT] [--json]",
+  options: { listen: { type: "string" } },
+  async run(input) {
+    const { config } = loadForCli(input);
+    if (config.providers.length === 0) {
+      throw new FlotillaError(
+        "FLOTILLA_E_CONFIG_INVALID",
+        "providers: the gateway needs at least one provider; add one under providers",
+      );
+    }
+    ensureStateDir(config.stateDir);
+    ensureGatewaySecret(config.stateDir);
+    const store = openSqliteStore(join(config.stateDir, "ledger.db"));
+    const gateway = createGateway({ config, store });
+    const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => gateway.handle(req, res));
+    const listen = typeof input.values.listen === "string" ? input.values.listen : config.gateway.listen;
+    const index = listen.lastIndexOf(":");
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (err: NodeJS.ErrnoException) =>
+        reject(
+          new FlotillaError(
+            "FLOTILLA_E_PREFLIGHT",
+            `gateway.listen ${listen}: cannot listen (${err.code}); choose another address`,
+          ),
+        ),
+      );
+      server.listen({ host: listen.slice(0, index), port: Number(listen.slice(index + 1)) }, resolve);
+    });
+    const url = `http://${listen.slice(0, index)}:${(server.address() as AddressInfo).port}`;
+    store.append({ kind: "gateway.started", data: { url, pid: process.pid } });
+    if (input.json) printJson({ url, pid: process.pid });
+    else print(`flotilla gateway listening on ${url} (pid ${process.pid})`);
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
+      };
+      process.once("SIGTERM", stop);
+      process.once("SIGINT", stop);
+    });
+    store.append({ kind: "gateway.stopped", data: { pid: process.pid } });
+    store.close();
+    return 0;
+  },
+};

@@ -1,0 +1,101 @@
+/** The gateway's part of flotilla.yaml: where it listens, the providers and their keys and limits, and the logical models. */
+import { z } from "zod";
+import { DURATION_PATTERN, parseDuration, parseSize, SIZE_PATTERN } from "./units.ts";
+
+const secretRef = z.union([
+  z.strictObject({
+    env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .describe("Name of an environment variable"),
+  }),
+  z.strictObject({ file: z.string().min(1).describe("Path of a file holding the secret") }),
+]);
+
+const duration = (example: string) =>
+  z
+    .string()
+    .regex(DURATION_PATTERN, { message: `must be a duration such as "${example}" (units: ms, s, m, h, d)` })
+    .transform((text) => parseDuration(text) ?? 0);
+
+const count = z.number().int().positive();
+
+export const providerLimits = z
+  .strictObject({
+    rpm: count.optional().describe("Requests per minute, per key"),
+    tpm: count.optional().describe("Tokens per minute, per key"),
+    rph: count.optional().describe("Requests per hour, per key"),
+    tph: count.optional().describe("Tokens per hour, per key"),
+    concurrency: count.optional().describe("Requests in flight, per key"),
+  })
+  .describe("Limits the gateway keeps to for each key of this provider");
+
+const price = z
+  .strictObject({
+    input: z.number().nonnegative().describe("USD per million input tokens"),
+    output: z.number().nonnegative().describe("USD per million output tokens"),
+  })
+  .describe("Price of one model");
+
+export const providerSchema = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,39}$/, { message: "must be lower-case letters, digits and dashes" })
+      .describe("Provider id that model chains refer to"),
+    kind: z.enum(["openai", "anthropic"]).describe("Wire protocol the provider speaks"),
+    baseUrl: z
+      .url({ message: 'must be a URL such as "https://api.openai.com/v1"' })
+      .describe(
+        "Base URL; OpenAI kinds end in /v1, Anthropic kinds are the host (the gateway adds /v1/messages)",
+      ),
+    keys: z
+      .array(secretRef)
+      .min(1, { message: "needs at least one key reference" })
+      .describe("Real API keys, as references"),
+    limits: providerLimits.prefault({}),
+    prices: z.record(z.string(), price).prefault({}).describe("Prices per upstream model name"),
+    timeout: duration("120s").prefault("120s").describe("Upstream timeout for one attempt"),
+  })
+  .describe("An upstream LLM provider");
+
+export const chainEntry = z
+  .strictObject({
+    provider: z.string().describe("A provider id"),
+    model: z.string().min(1).describe("The provider's model name"),
+    tier: z
+      .enum(["primary", "secondary", "fallback"])
+      .optional()
+      .describe("Default: primary for the first entry, else secondary"),
+    contextWindow: count.optional().describe("Context window in tokens; else the built-in table"),
+  })
+  .describe("One step of a failover chain");
+
+export const gatewaySchema = z
+  .strictObject({
+    listen: z
+      .string()
+      .regex(/^[^:]+:\d+$/, { message: 'must be "HOST:PORT", such as "127.0.0.1:48300"' })
+      .prefault("127.0.0.1:48300")
+      .describe("Gateway address agents reach; loopback by default"),
+    maxBodySize: z
+      .string()
+      .regex(SIZE_PATTERN, { message: 'must be a size such as "10M"' })
+      .transform((text) => parseSize(text) ?? 0)
+      .prefault("10M")
+      .describe("Largest request body accepted"),
+    queueTimeout: duration("60s")
+      .prefault("60s")
+      .describe("How long a request may wait for its turn under the limits"),
+    contextStrategy: z
+      .enum(["reject", "middle-out", "upgrade"])
+      .prefault("reject")
+      .describe("What to do with a prompt larger than the model's context window"),
+  })
+  .describe("The LLM gateway");
+
+export const budgetSchema = z
+  .strictObject({
+    daily: z.number().positive().describe("USD per day; requests stop with a clear error past it"),
+  })
+  .describe("Spending limits for one agent");

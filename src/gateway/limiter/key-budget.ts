@@ -1,0 +1,177 @@
+/**
+ * Accounting for one provider key: requests and tokens per minute and per hour, and requests in flight.
+ * A sliding log of admissions (time, tokens) over the last hour gives exact answers: no window ever admits
+ * more than its limit, and `check` can say precisely when the next request would fit.
+ */
+import type { Clock } from "./clock.ts";
+import { HOUR_MS, MINUTE_MS } from "./defaults.ts";
+
+export interface Limits {
+  rpm?: number;
+  tpm?: number;
+  rph?: number;
+  tph?: number;
+  concurrency?: number;
+}
+
+export interface Lease {
+  /** Replaces the estimate with the real token count once usage is known. */
+  settle(actualTokens: number): void;
+  /** The request finished: frees its concurrency slot. */
+  release(): void;
+}
+
+export type CheckResult = { ok: true } | { ok: false; waitMs: number; reason: string };
+
+interface Entry {
+  at: number;
+  tokens: number;
+}
+
+/** "6m0s", "1.5s", "20ms" → milliseconds. */
+export function parseResetDuration(text: string): number | undefined {
+  let total = 0;
+  let matched = false;
+  for (const [, value, unit] of text.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)) {
+    matched = true;
+    total +=
+      Number(value) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as "ms" | "s" | "m" | "h"] ?? 0);
+  }
+  return matched ? total : undefined;
+}
+
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function createKeyBudget(configured: Limits, clock: Clock) {
+  const limits: Limits = { ...configured };
+  const log: Entry[] = [];
+  let inFlight = 0;
+  let coolUntil = 0;
+  const listeners = new Set<() => void>();
+
+  function prune(now: number): void {
+    while (log.length > 0 && (log[0] as Entry).at <= now - HOUR_MS) log.shift();
+  }
+
+  /** When a window of `span` would admit one more request of `tokens` under `max` (by count or tokens). */
+  function waitFor(
+    now: number,
+    span: number,
+    max: number | undefined,
+    tokens: number,
+    byTokens: boolean,
+  ): number {
+    if (max === undefined) return 0;
+    const from = now - span;
+    let used = 0;
+    let first = log.length;
+    for (let i = log.length - 1; i >= 0 && (log[i] as Entry).at > from; i--) {
+      used += byTokens ? (log[i] as Entry).tokens : 1;
+      first = i;
+    }
+    const need = (byTokens ? Math.min(tokens, max) : 1) + used - max;
+    if (need <= 0) return 0;
+    let freed = 0;
+    for (let i = first; i < log.length; i++) {
+      const entry = log[i] as Entry;
+      freed += byTokens ? entry.tokens : 1;
+      if (freed >= need) return entry.at + span - now;
+    }
+    return span;
+  }
+
+  return {
+    check(estTokens: number): CheckResult {
+      const now = clock.now();
+      prune(now);
+      if (coolUntil > now) return { ok: false, waitMs: coolUntil - now, reason: "cooldown" };
+      const waits: Array<[number, string]> = [
+        [waitFor(now, MINUTE_MS, limits.rpm, estTokens, false), "rpm"],
+        [waitFor(now, MINUTE_MS, limits.tpm, estTokens, true), "tpm"],
+        [waitFor(now, HOUR_MS, limits.rph, estTokens, false), "rph"],
+        [waitFor(now, HOUR_MS, limits.tph, estTokens, true), "tph"],
+      ];
+      const [waitMs, reason] = waits.reduce((a, b) => (b[0] > a[0] ? b : a));
+      if (waitMs > 0) return { ok: false, waitMs, reason };
+      if (limits.concurrency !== undefined && inFlight >= limits.concurrency) {
+        return { ok: false, waitMs: Number.POSITIVE_INFINITY, reason: "concurrency" };
+      }
+      return { ok: true };
+    },
+    acquire(estTokens: number): Lease {
+      const entry: Entry = { at: clock.now(), tokens: estTokens };
+      log.push(entry);
+      inFlight++;
+      let released = false;
+      return {
+        settle(actualTokens) {
+          entry.tokens = actualTokens;
+        },
+        release() {
+          if (released) return;
+          released = true;
+          inFlight--;
+          for (const listener of listeners) listener();
+        },
+      };
+    },
+    /** Nothing is admitted before `untilMs` (a Retry-After, a dead key). */
+    cooldown(untilMs: number, _reason?: string): void {
+      coolUntil = Math.max(coolUntil, untilMs);
+    },
+    /** Learns limits and remaining quota from OpenAI `x-ratelimit-*` or Anthropic `anthropic-ratelimit-*` headers. */
+    learn(headers: Record<string, string | string[] | undefined>): void {
+      const now = clock.now();
+      const tighten = (key: "rpm" | "tpm", value: string | undefined) => {
+        const n = Number(value);
+        if (value !== undefined && Number.isFinite(n) && n > 0) limits[key] = Math.min(limits[key] ?? n, n);
+      };
+      tighten(
+        "rpm",
+        header(headers, "x-ratelimit-limit-requests") ??
+          header(headers, "anthropic-ratelimit-requests-limit"),
+      );
+      tighten(
+        "tpm",
+        header(headers, "x-ratelimit-limit-tokens") ?? header(headers, "anthropic-ratelimit-tokens-limit"),
+      );
+      for (const kind of ["requests", "tokens"]) {
+        const remaining =
+          header(headers, `x-ratelimit-remaining-${kind}`) ??
+          header(headers, `anthropic-ratelimit-${kind}-remaining`);
+        if (remaining !== "0") continue;
+        const openaiReset = header(headers, `x-ratelimit-reset-${kind}`);
+        const anthropicReset = header(headers, `anthropic-ratelimit-${kind}-reset`);
+        const resetMs = openaiReset
+          ? parseResetDuration(openaiReset)
+          : anthropicReset
+            ? Date.parse(anthropicReset) - Date.now()
+            : undefined;
+        if (resetMs !== undefined && Number.isFinite(resetMs) && resetMs > 0)
+          coolUntil = Math.max(coolUntil, now + resetMs);
+      }
+    },
+    /** Called whenever a slot frees up. */
+    onRelease(listener: () => void): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    snapshot() {
+      const now = clock.now();
+      prune(now);
+      const minute = log.filter((e) => e.at > now - MINUTE_MS);
+      return {
+        limits: { ...limits },
+        minute: { requests: minute.length, tokens: minute.reduce((sum, e) => sum + e.tokens, 0) },
+        hour: { requests: log.length, tokens: log.reduce((sum, e) => sum + e.tokens, 0) },
+        inFlight,
+        coolUntil: coolUntil > now ? coolUntil : null,
+      };
+    },
+  };
+}
+
+export type KeyBudget = ReturnType<typeof createKeyBudget>;

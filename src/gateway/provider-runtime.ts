@@ -1,0 +1,43 @@
+/** What the router needs of one provider at run time: a breaker, admission to one of its keys, and key state changes. */
+import type { Provider } from "./upstream.ts";
+
+export interface Lease {
+  settle(actualTokens: number): void;
+  release(): void;
+}
+
+export interface Admission {
+  keyIndex: number;
+  apiKey: string;
+  lease: Lease;
+  waitedMs: number;
+}
+
+export interface AdmitRequest {
+  agent: string;
+  priority: number;
+  estTokens: number;
+  deadlineMs: number;
+  signal: AbortSignal;
+}
+
+/** Raised when a request cannot be admitted within its wait budget. */
+export class QueueTimeout extends Error {
+  readonly retryAfterMs: number;
+  constructor(retryAfterMs: number) {
+    super(`no capacity within the wait budget; retry after ${retryAfterMs}ms`);
+    this.name = "QueueTimeout";
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+export interface ProviderRuntime {
+  provider: Provider;
+  breaker: { allow(): boolean; success(): void; failure(): void };
+  /** Waits for a key with room; rejects with QueueTimeout, or an AbortError when the caller went away. */
+  admit(request: AdmitRequest): Promise<Admission>;
+  /** Learns limits and remaining quota from an upstream response's headers. */
+  learn(keyIndex: number, headers: Headers): void;
+  /** Nothing is sent with this key until the time given (Retry-After, a dead or billing-blocked key). */
+  cooldown(keyIndex: number, untilMs: number, reason: string): void;
+}

@@ -1,0 +1,95 @@
+/** Sends a provider's good answer back: unchanged when the protocols match, translated chunk by chunk when not. */
+import type { Usage } from "./accounting.ts";
+import { errorResponse, sendError } from "./errors.ts";
+import type { RouteContext, Tier } from "./router.ts";
+import { responseFor, streamFor, usageOf } from "./translate.ts";
+import { createUsageTap } from "./usage-tap.ts";
+
+export interface RelayOptions extends RouteContext {
+  response: Response;
+  providerKind: "openai" | "anthropic";
+  providerId: string;
+  model: string;
+  tier: Tier;
+  attempts: number;
+  contextPressure: number;
+  waitedMs: number;
+  /** Called once with the real usage (if seen), to reconcile the limiter and release the key. */
+  onDone: (usage: Usage | undefined) => void;
+}
+
+function markHeaders(o: RelayOptions): Record<string, string> {
+  return { "x-flotilla-provider": o.providerId, "x-flotilla-model": o.model, "x-flotilla-tier": o.tier };
+}
+
+export async function relayResponse(o: RelayOptions): Promise<void> {
+  let usage: Usage | undefined;
+  let status = 200;
+  try {
+    if (!o.stream) {
+      const text = await o.response.text();
+      let json: Record<string, unknown>;
+      try {
+        json = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        status = 502;
+        return sendError(
+          o.res,
+          errorResponse(o.client, 502, `${o.providerId} answered with something that is not JSON`),
+        );
+      }
+      usage = usageOf(o.providerKind, json);
+      const body = JSON.stringify(responseFor(o.client, o.providerKind, json, o.model));
+      o.res.writeHead(200, {
+        "content-type": "application/json",
+        "content-length": Buffer.byteLength(body),
+        ...markHeaders(o),
+      });
+      o.res.end(body);
+      return;
+    }
+    o.res.writeHead(200, {
+      "content-type": "text/event-stream",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+      ...markHeaders(o),
+    });
+    o.res.flushHeaders();
+    const source = o.response.body;
+    if (!source) return void o.res.end();
+    if (o.client === o.providerKind) {
+      const tap = createUsageTap(o.providerKind);
+      for await (const chunk of source) {
+        tap.push(chunk);
+        o.res.write(chunk);
+      }
+      usage = tap.usage();
+    } else {
+      const stream = streamFor(o.client, o.providerKind, source, o.model, (seen) => {
+        usage = seen;
+      });
+      for await (const text of stream) o.res.write(text);
+    }
+    o.res.end();
+  } catch (err) {
+    // The caller left (abort) or the provider dropped the stream: end the caller's side as broken.
+    status = o.signal.aborted ? 499 : 502;
+    if (!o.signal.aborted)
+      o.event("gateway.stream_broken", { provider: o.providerId, error: (err as Error).message });
+    o.res.destroy();
+  } finally {
+    o.onDone(usage);
+    o.accounting.record({
+      agent: o.agent,
+      provider: o.providerId,
+      model: o.model,
+      tier: o.tier,
+      usage,
+      latencyMs: Date.now() - o.started,
+      status,
+      attempts: o.attempts,
+      stream: o.stream,
+      contextPressure: o.contextPressure,
+    });
+  }
+}

@@ -1,0 +1,231 @@
+/**
+ * The failover loop for one request: for each chain entry, guard the context, wait for a key under the
+ * limits, send, and on 429 / 5xx / timeout / refused connection cool that key or provider down and move on.
+ * The first good answer is streamed back in the caller's protocol, marked with the provider and tier.
+ */
+import type { ServerResponse } from "node:http";
+import type { Accounting, Usage } from "./accounting.ts";
+import { estimateTokens, middleOut } from "./context-guard.ts";
+import { type ClientFormat, errorResponse, sendError } from "./errors.ts";
+import { type ProviderRuntime, QueueTimeout } from "./provider-runtime.ts";
+import { relayResponse } from "./relay.ts";
+import { requestFor } from "./translate.ts";
+import { sendAttempt } from "./upstream.ts";
+
+export type Tier = "primary" | "secondary" | "fallback";
+
+export interface Candidate {
+  runtime: ProviderRuntime;
+  model: string;
+  tier: Tier;
+  window: number;
+}
+
+export interface RouteContext {
+  agent: string;
+  priority: number;
+  client: ClientFormat;
+  body: Record<string, unknown>;
+  stream: boolean;
+  chain: Candidate[];
+  strategy: "reject" | "middle-out" | "upgrade";
+  passHeaders: Record<string, string>;
+  queueTimeoutMs: number;
+  signal: AbortSignal;
+  res: ServerResponse;
+  accounting: Accounting;
+  event: (kind: string, data: Record<string, unknown>) => void;
+  started: number;
+}
+
+const QUOTA_DISABLE_MS = 10 * 60_000; // a billing or quota error takes a key out for 10 minutes
+const DEAD_KEY_MS = 365 * 86_400_000; // a rejected key stays out until the gateway restarts
+const DEFAULT_RETRY_AFTER_MS = 1_000; // a 429 without Retry-After cools its key down this long
+const OUTPUT_RESERVE = 1_024; // tokens kept free for the answer when trimming a prompt
+
+function retryAfterMs(headers: Headers): number {
+  const ms = Number(headers.get("retry-after-ms"));
+  if (ms > 0) return ms;
+  const seconds = Number(headers.get("retry-after"));
+  if (seconds > 0) return seconds * 1000;
+  const date = Date.parse(headers.get("retry-after") ?? "");
+  return Number.isNaN(date) ? DEFAULT_RETRY_AFTER_MS : Math.max(0, date - Date.now());
+}
+
+/** Fits the prompt to the candidate's window, or says why not. */
+function fitContext(ctx: RouteContext, candidate: Candidate, estTokens: number) {
+  if (estTokens <= candidate.window) return { body: ctx.body, estTokens };
+  if (ctx.strategy !== "middle-out") return undefined;
+  const messages = ctx.body.messages;
+  if (!Array.isArray(messages)) return undefined;
+  const overhead = estimateTokens({ ...ctx.body, messages: [] });
+  const trimmed = middleOut(
+    messages as Array<{ role?: unknown }>,
+    candidate.window - OUTPUT_RESERVE,
+    overhead,
+  );
+  if (!trimmed) return undefined;
+  const body = { ...ctx.body, messages: trimmed.messages };
+  ctx.event("gateway.context_trimmed", {
+    model: candidate.model,
+    dropped: trimmed.dropped,
+    window: candidate.window,
+  });
+  return { body, estTokens: estimateTokens(body) };
+}
+
+export async function route(ctx: RouteContext): Promise<void> {
+  const estimate = estimateTokens(ctx.body);
+  const failures: string[] = [];
+  let attempts = 0;
+  let soonestRetryMs: number | undefined;
+  let contextRejected = 0;
+  for (const [index, candidate] of ctx.chain.entries()) {
+    const { runtime } = candidate;
+    const fitted = fitContext(ctx, candidate, estimate);
+    if (!fitted) {
+      contextRejected++;
+      failures.push(
+        `${runtime.provider.id}/${candidate.model}: prompt of ~${estimate} tokens exceeds its ${candidate.window}-token window`,
+      );
+      if (ctx.strategy === "upgrade") continue;
+      break;
+    }
+    // A few tries per provider: a 429 or a dead key moves on to the provider's next key.
+    for (let tries = 0; tries < runtime.provider.keys.length + 1; tries++) {
+      if (!runtime.breaker.allow()) {
+        failures.push(`${runtime.provider.id}: circuit open`);
+        break;
+      }
+      let admission;
+      try {
+        admission = await runtime.admit({
+          agent: ctx.agent,
+          priority: ctx.priority,
+          estTokens: fitted.estTokens,
+          deadlineMs: ctx.started + ctx.queueTimeoutMs,
+          signal: ctx.signal,
+        });
+      } catch (err) {
+        if (ctx.signal.aborted) return;
+        if (!(err instanceof QueueTimeout)) throw err;
+        soonestRetryMs = Math.min(soonestRetryMs ?? Infinity, err.retryAfterMs);
+        failures.push(`${runtime.provider.id}: limits leave no room within the wait budget`);
+        break;
+      }
+      attempts++;
+      const body = requestFor(ctx.client, runtime.provider.kind, fitted.body, candidate.model, ctx.stream);
+      const result = await sendAttempt({
+        provider: runtime.provider,
+        apiKey: admission.apiKey,
+        body,
+        passHeaders: ctx.passHeaders,
+        signal: ctx.signal,
+      });
+      if (!result.ok) {
+        admission.lease.release();
+        if (ctx.signal.aborted) return;
+        runtime.breaker.failure();
+        failures.push(`${runtime.provider.id}: ${result.kind} (${result.message})`);
+        ctx.event("gateway.attempt_failed", {
+          provider: runtime.provider.id,
+          model: candidate.model,
+          reason: result.kind,
+        });
+        break;
+      }
+      const { response } = result;
+      runtime.learn(admission.keyIndex, response.headers);
+      if (response.ok) {
+        runtime.breaker.success();
+        const settle = (usage: Usage | undefined) => {
+          if (usage) admission.lease.settle(usage.inputTokens + usage.outputTokens);
+          admission.lease.release();
+        };
+        if (index > 0)
+          ctx.event("gateway.failover", {
+            to: runtime.provider.id,
+            model: candidate.model,
+            tier: candidate.tier,
+            after: failures,
+          });
+        await relayResponse({
+          ...ctx,
+          response,
+          providerKind: runtime.provider.kind,
+          providerId: runtime.provider.id,
+          model: candidate.model,
+          tier: candidate.tier,
+          attempts,
+          contextPressure: fitted.estTokens / candidate.window,
+          waitedMs: admission.waitedMs,
+          onDone: settle,
+        });
+        return;
+      }
+      admission.lease.release();
+      const text = await response.text().catch(() => "");
+      const status = response.status;
+      if (status === 429 || status === 402) {
+        const quota = status === 402 || /insufficient_quota|billing|credit/i.test(text);
+        const wait = quota ? QUOTA_DISABLE_MS : retryAfterMs(response.headers);
+        runtime.cooldown(admission.keyIndex, Date.now() + wait, quota ? "quota" : "rate_limited");
+        ctx.event(quota ? "gateway.key_disabled" : "gateway.key_cooldown", {
+          provider: runtime.provider.id,
+          key: admission.keyIndex,
+          forMs: wait,
+        });
+        soonestRetryMs = Math.min(soonestRetryMs ?? Infinity, wait);
+        failures.push(`${runtime.provider.id}: ${quota ? "quota exhausted" : "429"}`);
+        continue;
+      }
+      if (status === 401 || status === 403) {
+        runtime.cooldown(admission.keyIndex, Date.now() + DEAD_KEY_MS, "rejected");
+        ctx.event("gateway.key_dead", { provider: runtime.provider.id, key: admission.keyIndex, status });
+        failures.push(`${runtime.provider.id}: key rejected (${status})`);
+        continue;
+      }
+      if (status >= 500 || status === 408) {
+        runtime.breaker.failure();
+        failures.push(`${runtime.provider.id}: ${status}`);
+        ctx.event("gateway.attempt_failed", {
+          provider: runtime.provider.id,
+          model: candidate.model,
+          reason: status,
+        });
+        break;
+      }
+      // The request itself is wrong (400, 404, 413, 422): the caller hears the provider's reason.
+      return sendError(
+        ctx.res,
+        errorResponse(ctx.client, status, `${runtime.provider.id}: ${text.slice(0, 500)}`),
+      );
+    }
+  }
+  if (
+    contextRejected === ctx.chain.length ||
+    (ctx.strategy !== "upgrade" && contextRejected > 0 && attempts === 0)
+  ) {
+    return sendError(
+      ctx.res,
+      errorResponse(ctx.client, 400, `context_length_exceeded: ${failures.join("; ")}`, {
+        code: "context_length_exceeded",
+      }),
+    );
+  }
+  ctx.event("gateway.exhausted", { failures });
+  if (soonestRetryMs !== undefined && attempts === 0) {
+    return sendError(
+      ctx.res,
+      errorResponse(ctx.client, 429, `rate limited on every provider: ${failures.join("; ")}`, {
+        retryAfterMs: soonestRetryMs,
+      }),
+    );
+  }
+  sendError(
+    ctx.res,
+    errorResponse(ctx.client, 502, `every provider in the chain failed: ${failures.join("; ")}`, {
+      ...(soonestRetryMs === undefined ? {} : { retryAfterMs: soonestRetryMs }),
+    }),
+  );
+}

@@ -1,0 +1,250 @@
+/**
+ * The provider simulator: OpenAI (/v1/chat/completions) and Anthropic (/v1/messages) on one server, with
+ * per-key limits answered by real 429s and rate-limit headers, latency, streaming, tool calls and faults.
+ * No real provider can be reached here; operators use it for drills.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { answer, createRandom } from "./answers.ts";
+import { type Faults, type SimOptions, type SimOptionsInput, simOptionsSchema } from "./options.ts";
+import { createRateWindow, type RateWindow } from "./rate-window.ts";
+import {
+  anthropicFrames,
+  anthropicResponse,
+  errorBody,
+  type Format,
+  openaiFrames,
+  openaiResponse,
+  rateHeaders,
+} from "./wire.ts";
+
+// Not an ESM import: node:http's namespace loads undici; the plain exports are enough here.
+const { createServer } = process.getBuiltinModule("node:http");
+
+export interface KeyStats {
+  requests: number;
+  ok: number;
+  rateLimited: number;
+  errors: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
+  let text = "";
+  for await (const chunk of req as AsyncIterable<Buffer>) text += chunk.toString("utf8");
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function createSimulator(input: SimOptionsInput = {}, clock: () => number = Date.now) {
+  const options: SimOptions = simOptionsSchema.parse(input);
+  const random = createRandom(options.seed);
+  const windows = new Map<string, RateWindow>(
+    Object.entries(options.keys).map(([key, limits]) => [key, createRateWindow(limits, clock)]),
+  );
+  const stats = new Map<string, KeyStats>();
+  let faults: Faults = options.faults;
+  let startedAt = clock();
+  let ids = 0;
+  let inFlight = 0;
+  const nextId = () => `sim_${(++ids).toString(36)}`;
+
+  function keyStats(key: string): KeyStats {
+    let s = stats.get(key);
+    if (!s)
+      stats.set(
+        key,
+        (s = { requests: 0, ok: 0, rateLimited: 0, errors: 0, promptTokens: 0, completionTokens: 0 }),
+      );
+    return s;
+  }
+
+  function presented(req: IncomingMessage): string {
+    const auth = req.headers.authorization;
+    if (auth?.startsWith("Bearer ")) return auth.slice(7);
+    const key = req.headers["x-api-key"];
+    return typeof key === "string" ? key : "";
+  }
+
+  async function complete(format: Format, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const key = presented(req);
+    let window = windows.get(key);
+    if (!window && options.acceptAnyKey) windows.set(key, (window = createRateWindow({}, clock)));
+    if (!window) return send(res, 401, errorBody(format, 401, "invalid API key"));
+    const s = keyStats(key);
+    s.requests++;
+    if (format === "anthropic" && !req.headers["anthropic-version"]) {
+      return send(res, 400, errorBody(format, 400, "anthropic-version: header is required"));
+    }
+    const body = await readJson(req);
+    const messages = body?.messages;
+    if (!body || !Array.isArray(messages) || messages.length === 0) {
+      return send(res, 400, errorBody(format, 400, "messages: must be a non-empty array"));
+    }
+    const elapsed = clock() - startedAt;
+    if (faults.status !== undefined || faults.outages.some((o) => elapsed >= o.fromMs && elapsed < o.toMs)) {
+      s.errors++;
+      const status = faults.status ?? 503;
+      return send(res, status, errorBody(format, status, "simulated outage"));
+    }
+    if (random() < faults.errorRate) {
+      s.errors++;
+      const status = random() < 0.5 ? 500 : 503;
+      return send(res, status, errorBody(format, status, "simulated server error"));
+    }
+    if (random() < faults.hangRate) return; // accepted, never answered
+    const tools = Array.isArray(body.tools)
+      ? (body.tools as Array<{ name?: string; function?: { name?: string } }>)
+      : [];
+    const promptChars = JSON.stringify([body.system ?? null, messages, tools]).length;
+    const maxOut = Number(body.max_tokens ?? body.max_completion_tokens ?? 0) || 0;
+    const estimated = Math.ceil(promptChars / 4) + Math.min(maxOut, 256);
+    const admitted = window.take(estimated);
+    if (!admitted.ok) {
+      s.rateLimited++;
+      return send(
+        res,
+        429,
+        errorBody(format, 429, `rate limit reached for ${admitted.kind}`, admitted.kind),
+        {
+          "retry-after": String(Math.ceil(admitted.retryAfterMs / 1000)),
+          "retry-after-ms": String(Math.ceil(admitted.retryAfterMs)),
+          ...rateHeaders(format, window.state()),
+        },
+      );
+    }
+    inFlight++;
+    try {
+      const a = answer(
+        options,
+        { messages, toolNames: tools.map((t) => t.function?.name ?? t.name ?? "tool"), promptChars },
+        nextId,
+      );
+      s.promptTokens += a.promptTokens;
+      s.completionTokens += a.completionTokens;
+      const model = typeof body.model === "string" ? body.model : (options.models[0] ?? "sim");
+      const id = format === "openai" ? `chatcmpl-${nextId()}` : `msg_${nextId()}`;
+      const delay = options.latency.firstTokenMs + random() * options.latency.jitterMs;
+      if (delay > 0) await sleep(delay);
+      const headers = { ...rateHeaders(format, window.state()), "x-sim-request-id": id };
+      const drop = random() < faults.dropRate;
+      if (body.stream !== true) {
+        if (drop) return void res.socket?.destroy();
+        s.ok++;
+        return send(
+          res,
+          200,
+          format === "openai" ? openaiResponse(id, model, a) : anthropicResponse(id, model, a),
+          headers,
+        );
+      }
+      const includeUsage =
+        (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+      const frames =
+        format === "openai" ? openaiFrames(id, model, a, includeUsage) : anthropicFrames(id, model, a);
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", ...headers });
+      for (const [i, frame] of frames.entries()) {
+        if (drop && i === Math.floor(frames.length / 2)) return void res.socket?.destroy();
+        res.write(frame);
+        if (options.chunkDelayMs > 0) await sleep(options.chunkDelayMs);
+      }
+      s.ok++;
+      res.end();
+    } finally {
+      inFlight--;
+      admitted.release();
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "/").split("?")[0];
+    if (req.method === "POST" && (path === "/v1/chat/completions" || path === "/chat/completions"))
+      return complete("openai", req, res);
+    if (req.method === "POST" && path === "/v1/messages") return complete("anthropic", req, res);
+    if (req.method === "GET" && (path === "/v1/models" || path === "/models")) {
+      return send(res, 200, {
+        object: "list",
+        data: options.models.map((id) => ({ id, object: "model", owned_by: "sim" })),
+      });
+    }
+    if (req.method === "GET" && path === "/_sim/stats") return send(res, 200, snapshot());
+    if (req.method === "POST" && path === "/_sim/faults") {
+      const patch = await readJson(req);
+      faults = { ...faults, ...(patch as Partial<Faults>) };
+      return send(res, 200, { faults });
+    }
+    if (req.method === "POST" && path === "/_sim/reset") {
+      stats.clear();
+      for (const [key, limits] of Object.entries(options.keys))
+        windows.set(key, createRateWindow(limits, clock));
+      return send(res, 200, { reset: true });
+    }
+    send(res, 404, { error: { message: `no route ${req.method} ${path}`, type: "not_found" } });
+  }
+
+  function snapshot() {
+    const byKey = Object.fromEntries(stats);
+    const sum = (field: keyof KeyStats) => [...stats.values()].reduce((total, s) => total + s[field], 0);
+    return {
+      requests: sum("requests"),
+      ok: sum("ok"),
+      rateLimited: sum("rateLimited"),
+      errors: sum("errors"),
+      inFlight,
+      byKey,
+    };
+  }
+
+  const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    handle(req, res).catch(() => res.destroy());
+  });
+
+  return {
+    /** Listens on host:port (port 0 picks one); resolves with the base URL, e.g. http://127.0.0.1:PORT. */
+    start(listen = "127.0.0.1:0"): Promise<string> {
+      const index = listen.lastIndexOf(":");
+      const host = listen.slice(0, index);
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen({ host, port: Number(listen.slice(index + 1)) }, () => {
+          startedAt = clock();
+          resolve(`http://${host}:${(server.address() as AddressInfo).port}`);
+        });
+      });
+    },
+    close(): Promise<void> {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+    stats: snapshot,
+    setFaults(patch: Partial<Faults>): void {
+      faults = { ...faults, ...patch };
+    },
+  };
+}
+
+export type Simulator = ReturnType<typeof createSimulator>;
