@@ -32,6 +32,9 @@ export function createProviderRuntime(provider: Provider, clock: Clock = systemC
         throw err;
       }
     },
+    hasRoom(estTokens) {
+      return budgets.some((budget) => budget.check(estTokens).ok);
+    },
     learn(keyIndex, headers) {
       budgets[keyIndex]?.learn(Object.fromEntries(headers));
     },

@@ -38,6 +38,8 @@ export interface ProviderRuntime {
   admit(request: AdmitRequest): Promise<Admission>;
   /** Learns limits and remaining quota from an upstream response's headers. */
   learn(keyIndex: number, headers: Headers): void;
+  /** Whether some key could take a request of this size right now (no waiting). */
+  hasRoom(estTokens: number): boolean;
   /** Nothing is sent with this key until the time given (Retry-After, a dead or billing-blocked key). */
   cooldown(keyIndex: number, untilMs: number, reason: string): void;
 }

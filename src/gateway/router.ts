@@ -177,13 +177,16 @@ export async function route(ctx: RouteContext): Promise<void> {
         });
         soonestRetryMs = Math.min(soonestRetryMs ?? Infinity, wait);
         failures.push(`${runtime.provider.id}: ${quota ? "quota exhausted" : "429"}`);
-        continue;
+        // Another key of this provider only if one is free now; else the next chain entry beats waiting.
+        if (runtime.hasRoom(fitted.estTokens)) continue;
+        break;
       }
       if (status === 401 || status === 403) {
         runtime.cooldown(admission.keyIndex, Date.now() + DEAD_KEY_MS, "rejected");
         ctx.event("gateway.key_dead", { provider: runtime.provider.id, key: admission.keyIndex, status });
         failures.push(`${runtime.provider.id}: key rejected (${status})`);
-        continue;
+        if (runtime.hasRoom(fitted.estTokens)) continue;
+        break;
       }
       if (status >= 500 || status === 408) {
         runtime.breaker.failure();
