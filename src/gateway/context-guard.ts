@@ -56,7 +56,7 @@ function turns(messages: Message[], from: number): Array<[number, number]> {
 
 /**
  * Drops whole middle turns until the estimate fits `budget` tokens. Keeps leading system messages, the first
- * user turn and as many of the latest turns as fit. Returns undefined when even that does not fit.
+ * user message and as many of the latest turns as fit. Returns undefined when even that does not fit.
  */
 export function middleOut<T extends Message>(
   messages: T[],
@@ -67,10 +67,11 @@ export function middleOut<T extends Message>(
   while (head < messages.length && messages[head]?.role === "system") head++;
   const ranges = turns(messages, head);
   if (ranges.length <= 2) return undefined;
-  const firstEnd = (ranges[0] as [number, number])[1];
-  const kept = [...messages.slice(0, firstEnd)];
+  // System messages and the first user message (the task); its replies count as middle.
+  const kept = messages.slice(0, head + 1);
   const tail: T[] = [];
   let used = overhead + estimateTokens(kept);
+  if (used > budget) return undefined;
   for (let r = ranges.length - 1; r >= 1; r--) {
     const [start, end] = ranges[r] as [number, number];
     const turn = messages.slice(start, end);

@@ -35,11 +35,11 @@ test("middle-out drops whole middle turns and never orphans a tool result", () =
   assert.ok(result);
   assert.deepEqual(
     result.messages.map((m) => m.role),
-    ["system", "user", "assistant", "user"],
-    "the tool turn goes as a whole",
+    ["system", "user", "user"],
+    "the first reply and the tool turn go, each as a whole",
   );
   assert.equal(result.messages.at(-1)?.content, "latest question");
-  assert.equal(result.dropped, 4);
+  assert.equal(result.dropped, 5);
   assert.ok(estimateTokens(result.messages) <= Math.floor(full * 0.6));
   assert.equal(middleOut(messages, 10), undefined, "nothing useful fits: the caller rejects");
   assert.equal(middleOut(messages.slice(0, 3), 10), undefined, "a single turn cannot be trimmed");
