@@ -138,6 +138,7 @@ export function loadConfig(file: string): LoadedConfig {
   const base = dirname(file);
   const config = result.config;
   config.stateDir = expandPath(config.stateDir, base);
+  config.constitution.articles = expandPath(config.constitution.articles, base);
   for (const agent of config.agents) {
     agent.workspace = expandPath(agent.workspace, base);
     for (const value of Object.values(agent.env))

@@ -133,6 +133,52 @@ export const agentSchema = z
   })
   .describe("One supervised agent");
 
+/** Where a policy applies: the kinds of dispatched work (see docs/constitution.md). */
+export const POLICY_SCOPES = ["task", "steer", "parallel"] as const;
+
+const policySchema = z
+  .strictObject({
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,39}$/, { message: "must be lower-case letters, digits and dashes" })
+      .optional()
+      .describe("Short name shown in previews; defaults to policy-<index>"),
+    text: z.string().trim().min(1, { message: "must not be empty" }).describe("The rule, as sent"),
+    scope: z
+      .array(z.enum(POLICY_SCOPES))
+      .min(1, { message: "needs at least one of task, steer, parallel" })
+      .prefault([...POLICY_SCOPES])
+      .describe("Kinds of dispatched work the rule is added to: task, steer, parallel"),
+    agents: z
+      .array(z.string())
+      .min(1)
+      .optional()
+      .describe("Only these agents (default: every agent)"),
+  })
+  .describe("A scoped rule added before the prompt of dispatched work");
+
+const constitutionSchema = z
+  .strictObject({
+    articles: z
+      .string()
+      .min(1)
+      .prefault("./constitution.md")
+      .describe("The articles: numbered Markdown headings, Article I supreme (relative to this file)"),
+    required: z
+      .boolean()
+      .prefault(false)
+      .describe("Block dispatched work while the constitution is missing or empty"),
+    penaltyCap: z
+      .number()
+      .int()
+      .min(1)
+      .max(500)
+      .prefault(20)
+      .describe("Most recent penalties of an agent shown in its brief"),
+    policies: z.array(policySchema).prefault([]).describe("Scoped rules for dispatched work"),
+  })
+  .describe("The constitution, the startup brief and policy injection (docs/constitution.md)");
+
 export const configSchema = z
   .strictObject({
     version: z.literal(1).describe("Config format version; always 1 for now"),
@@ -165,6 +211,7 @@ export const configSchema = z
       .prefault(["PATH", "HOME", "USER", "LANG", "TZ"])
       .describe("Non-secret variables of the daemon's environment that agents also get"),
     agents: z.array(agentSchema).prefault([]).describe("The fleet"),
+    constitution: constitutionSchema.prefault({}),
     gateway: gatewaySchema.prefault({}),
     providers: z.array(providerSchema).prefault([]).describe("Upstream LLM providers the gateway may use"),
     models: z
@@ -232,6 +279,18 @@ export const configSchema = z
         });
       }
     });
+    const agentNames = new Set(config.agents.map((agent) => agent.name));
+    config.constitution.policies.forEach((policy, index) => {
+      (policy.agents ?? []).forEach((name, at) => {
+        if (!agentNames.has(name)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["constitution", "policies", index, "agents", at],
+            message: `no agent named "${name}" (agents: ${[...agentNames].join(", ") || "none"})`,
+          });
+        }
+      });
+    });
     config.agents.forEach((agent, index) => {
       if (("http" in agent.health || "tcp" in agent.health) && agent.port === undefined) {
         ctx.addIssue({
@@ -245,6 +304,8 @@ export const configSchema = z
 
 export type FlotillaConfig = z.output<typeof configSchema>;
 export type AgentConfig = z.output<typeof agentSchema>;
+export type ConstitutionConfig = z.output<typeof constitutionSchema>;
+export type PolicyScope = (typeof POLICY_SCOPES)[number];
 
 /** Keys that older configs used, with what to write instead. */
 export const RETIRED_KEYS: Record<string, string> = {

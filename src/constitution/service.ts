@@ -1,0 +1,119 @@
+/**
+ * The constitution over one ledger: amendments, penalties, strict mode, the startup brief and the
+ * dispatch gate. The daemon builds one (it is the ledger's writer while it runs); the CLI builds one
+ * over the ledger file when no daemon runs. Lean on purpose: no schema library, no YAML, no crypto.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { AgentConfig, FlotillaConfig, PolicyScope } from "../config/schema.ts";
+import { writeManagedFile } from "../config/managed-files.ts";
+import { FlotillaError } from "../errors.ts";
+import type { Store } from "../ledger/store.ts";
+import { syncAgentsFile, runsOpenClaw } from "./agents-md.ts";
+import { type ArticlesFile, readArticles } from "./articles.ts";
+import { BRIEF_FILE, HANDOFF_FILE, renderBrief } from "./brief.ts";
+import type { PenaltyInput } from "./penalty-rules.ts";
+import { type DispatchPlan, planDispatch } from "./policies.ts";
+import {
+  type AmendmentInput,
+  clearStrict,
+  listAmendments,
+  listPenalties,
+  openIncidents,
+  recordAmendment,
+  recordPenalty,
+  strictModes,
+} from "./records.ts";
+
+export interface ConstitutionOptions {
+  config: Pick<FlotillaConfig, "agents" | "constitution" | "stateDir">;
+  store: Store;
+}
+
+export function createConstitution(options: ConstitutionOptions) {
+  const { config, store } = options;
+  const agentNames = config.agents.map((a) => a.name);
+
+  function agentConfig(name: string): AgentConfig {
+    const agent = config.agents.find((a) => a.name === name);
+    if (!agent) {
+      throw new FlotillaError(
+        "FLOTILLA_E_UNKNOWN_AGENT",
+        `no agent named "${name}" (agents: ${agentNames.join(", ") || "none"})`,
+        { status: 404 },
+      );
+    }
+    return agent;
+  }
+
+  function articles(): ArticlesFile {
+    return readArticles(config.constitution.articles);
+  }
+
+  return {
+    /** The constitution file, parsed now (it may have been edited since the last call). */
+    articles,
+    amendments: () => listAmendments(store),
+    /** Checks the article exists, then records the amendment; nothing changes on error. */
+    amend: (input: AmendmentInput) => recordAmendment(store, articles().articles, input),
+    penalties: (agent?: string) => {
+      if (agent) agentConfig(agent);
+      return listPenalties(store, agent);
+    },
+    /** An operator's penalty. */
+    addPenalty: (input: Partial<PenaltyInput>) =>
+      recordPenalty(store, input, { knownAgents: agentNames, source: "operator" }),
+    /** An agent's report of its own violation: a penalty, and strict mode until an operator clears it. */
+    reportViolation: (agent: string, input: Partial<Omit<PenaltyInput, "agent">>) =>
+      recordPenalty(store, { ...input, agent }, { knownAgents: agentNames, source: "self" }),
+    /** Agents in strict mode now, by name. */
+    strictModes: () => strictModes(store),
+    /** Clears an agent's strict mode; false when it was not in strict mode. */
+    clearStrict: (agent: string) => {
+      agentConfig(agent);
+      return clearStrict(store, agent);
+    },
+    /**
+     * Writes FLOTILLA.md into the agent's workspace (and, for OpenClaw, the pointer block in AGENTS.md).
+     * Returns the brief's path.
+     */
+    writeBrief(name: string, apiUrl?: string): string {
+      const agent = agentConfig(name);
+      const path = join(agent.workspace, BRIEF_FILE);
+      const text = renderBrief({
+        agent: name,
+        constitution: articles(),
+        amendments: listAmendments(store),
+        penalties: listPenalties(store, name),
+        penaltyCap: config.constitution.penaltyCap,
+        strict: strictModes(store).get(name),
+        incidents: openIncidents(store, name),
+        handoffExists: existsSync(join(agent.workspace, HANDOFF_FILE)),
+        ...(apiUrl ? { apiUrl } : {}),
+      });
+      writeManagedFile(config.stateDir, path, text);
+      if (runsOpenClaw(agent)) syncAgentsFile(agent.workspace);
+      return path;
+    },
+    /**
+     * The dispatch gate the dispatcher calls before it sends work: the exact text to send (policies
+     * before the prompt) and whether proof is required (strict mode). Throws
+     * FLOTILLA_E_CONSTITUTION_REQUIRED when constitution.required is set and there are no articles.
+     */
+    planDispatch(name: string, scope: PolicyScope, prompt: string): DispatchPlan {
+      agentConfig(name);
+      return planDispatch(
+        {
+          constitution: config.constitution,
+          articles: articles(),
+          agent: name,
+          strict: strictModes(store).has(name),
+        },
+        scope,
+        prompt,
+      );
+    },
+  };
+}
+
+export type Constitution = ReturnType<typeof createConstitution>;
