@@ -10,6 +10,8 @@ import {
 } from "./api/daemon-files.ts";
 import { createApiServer } from "./api/server.ts";
 import type { LoadedConfig } from "./config/load.ts";
+import type { AgentConfig } from "./config/schema.ts";
+import { type Constitution, createConstitution } from "./constitution/service.ts";
 import { FlotillaError } from "./errors.ts";
 import type { FleetWiring } from "./gateway/fleet-wiring.ts";
 import { openSqliteStore } from "./ledger/sqlite-store.ts";
@@ -38,6 +40,35 @@ function teeStore(store: Store, onEvent: ((event: NewEvent) => void) | undefined
   };
 }
 
+/** The env names under which the CLI hands each agent's virtual key (and the agent finds it). */
+const AGENT_KEY_ENV = "FLOTILLA_AGENT_KEY";
+
+/** Each agent's virtual key from the wiring, for the violation route. */
+function agentKeys(wiring: FleetWiring | undefined): Record<string, string> {
+  const keys: Record<string, string> = {};
+  for (const [agent, env] of Object.entries(wiring?.agentEnv ?? {}))
+    if (env[AGENT_KEY_ENV]) keys[agent] = env[AGENT_KEY_ENV];
+  return keys;
+}
+
+/**
+ * The hook run before every start of an agent: writes its brief. A brief that cannot be written is
+ * recorded and the agent starts anyway (an unwritable workspace fails the agent on its own).
+ */
+function briefHook(constitution: Constitution, store: Store, agents: readonly string[], api: () => string) {
+  return function writeBriefBeforeStart(agent: AgentConfig): Record<string, string> | void {
+    if (!agents.includes(agent.name)) return;
+    const url = api();
+    try {
+      const path = constitution.writeBrief(agent.name, url || undefined);
+      store.append({ kind: "brief.written", agent: agent.name, data: { path } });
+    } catch (err) {
+      store.append({ kind: "brief.failed", agent: agent.name, data: { error: (err as Error).message } });
+    }
+    return url ? { FLOTILLA_API_URL: url } : undefined;
+  };
+}
+
 /** Starts the daemon: claim the state dir, open the ledger, prepare the fleet, listen, start agents. */
 export async function startDaemon(options: DaemonOptions) {
   const { config, file } = options.loaded;
@@ -57,9 +88,17 @@ export async function startDaemon(options: DaemonOptions) {
   try {
     const store = teeStore(openSqliteStore(join(config.stateDir, "ledger.db")), options.onEvent);
     closers.push({ name: "ledger", close: () => store.close() });
+    const constitution = createConstitution({ config, store });
+    let apiUrl = "";
     const supervisor = createSupervisor({
       config,
       store,
+      beforeStart: briefHook(
+        constitution,
+        store,
+        config.agents.map((a) => a.name),
+        () => apiUrl,
+      ),
       ...(options.wiring ? { internal: options.wiring.internal, injectedEnv: options.wiring.agentEnv } : {}),
     });
     const orphans = await supervisor.prepare();
@@ -83,6 +122,8 @@ export async function startDaemon(options: DaemonOptions) {
       store,
       token: readToken(config.stateDir),
       shutdown: () => void stop(),
+      constitution,
+      agentKeys: agentKeys(options.wiring),
     });
     let url: string;
     try {
@@ -95,6 +136,7 @@ export async function startDaemon(options: DaemonOptions) {
       );
     }
     closers.push({ name: "api", close: () => api.close() });
+    apiUrl = url;
     const info = readDaemonInfo(config.stateDir);
     if (info) writeDaemonInfo(config.stateDir, { ...info, api: url });
     store.append({

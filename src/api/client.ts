@@ -7,7 +7,8 @@ import { type DaemonInfo, readDaemonInfo } from "./daemon-files.ts";
 export interface ApiClient {
   info: DaemonInfo;
   get<T>(path: string): Promise<T>;
-  post<T>(path: string): Promise<T>;
+  /** POSTs `body` (when given) as JSON. */
+  post<T>(path: string, body?: unknown): Promise<T>;
   /** Opens an SSE stream and calls onData with each parsed `data:` payload until aborted or closed. */
   stream(path: string, onData: (data: unknown) => void, signal?: AbortSignal): Promise<void>;
 }
@@ -24,10 +25,15 @@ export function connectDaemon(stateDir: string): ApiClient {
   const token = readFileSync(join(stateDir, "token"), "utf8").trim();
   const headers = { authorization: `Bearer ${token}` };
 
-  async function call<T>(method: string, path: string): Promise<T> {
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(`${info?.api}${path}`, { method, headers });
+      res = await fetch(`${info?.api}${path}`, {
+        method,
+        ...(body === undefined
+          ? { headers }
+          : { headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(body) }),
+      });
     } catch (cause) {
       throw new FlotillaError(
         "FLOTILLA_E_DAEMON_UNREACHABLE",
@@ -37,23 +43,23 @@ export function connectDaemon(stateDir: string): ApiClient {
         },
       );
     }
-    const body = (await res.json()) as T & { error?: { code: ErrorCode; message: string } };
+    const reply = (await res.json()) as T & { error?: { code: ErrorCode; message: string } };
     if (!res.ok) {
       throw new FlotillaError(
-        body.error?.code ?? "FLOTILLA_E_DAEMON_UNREACHABLE",
-        body.error?.message ?? `HTTP ${res.status}`,
+        reply.error?.code ?? "FLOTILLA_E_DAEMON_UNREACHABLE",
+        reply.error?.message ?? `HTTP ${res.status}`,
         {
           status: res.status,
         },
       );
     }
-    return body;
+    return reply;
   }
 
   return {
     info,
     get: (path) => call("GET", path),
-    post: (path) => call("POST", path),
+    post: (path, body) => call("POST", path, body),
     async stream(path, onData, signal) {
       const res = await fetch(`${info.api}${path}`, { headers, ...(signal ? { signal } : {}) });
       if (!res.ok || !res.body)

@@ -2,8 +2,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FlotillaError, isFlotillaError } from "../errors.ts";
+import type { Constitution } from "../constitution/service.ts";
 import type { Store } from "../ledger/store.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
+import { bearerOf, sameText } from "./bearer.ts";
+import { constitutionRoute, reportViolation } from "./constitution-routes.ts";
 
 // Not an ESM import: that would build node:http's whole namespace and load undici (about 13 MB RSS).
 const { createServer } = process.getBuiltinModule("node:http");
@@ -14,6 +17,10 @@ export interface ApiDeps {
   token: string;
   /** Asks the daemon to stop everything and exit. */
   shutdown: () => void;
+  /** Amendments, penalties and strict mode; without it those routes answer 404. */
+  constitution?: Constitution;
+  /** Each agent's virtual key, for POST /v1/violations. */
+  agentKeys?: Record<string, string>;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -22,18 +29,9 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-function authorized(req: IncomingMessage, token: string): boolean {
-  const header = req.headers.authorization ?? "";
-  const given = header.startsWith("Bearer ") ? header.slice(7) : "";
-  // Constant-time for equal lengths (the token's length is no secret); no node:crypto in the daemon.
-  let diff = given.length ^ token.length;
-  for (let i = 0; i < token.length; i++)
-    diff |= token.charCodeAt(i) ^ given.charCodeAt(i % Math.max(1, given.length));
-  return diff === 0;
-}
-
 /** The status shape `flotilla status --json` promises. */
-function publicStatus(supervisor: Supervisor) {
+function publicStatus(supervisor: Supervisor, constitution: Constitution | undefined) {
+  const strict = constitution?.strictModes() ?? new Map<string, unknown>();
   return {
     agents: supervisor.status().map((s) => ({
       name: s.name,
@@ -49,6 +47,7 @@ function publicStatus(supervisor: Supervisor) {
       },
       lastExit: s.lastExit,
       limits: s.limits,
+      strict: strict.has(s.name),
     })),
   };
 }
@@ -74,7 +73,9 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): 
   const url = new URL(req.url ?? "/", "http://localhost");
   const method = req.method ?? "GET";
   if (url.pathname === "/healthz") return send(res, 200, { ok: true });
-  if (!authorized(req, deps.token)) {
+  if (method === "POST" && url.pathname === "/v1/violations" && deps.constitution)
+    return send(res, 201, await reportViolation(req, deps.constitution, deps.agentKeys ?? {}));
+  if (!sameText(bearerOf(req), deps.token)) {
     throw new FlotillaError(
       "FLOTILLA_E_UNAUTHORIZED",
       "missing or wrong bearer token; the CLI reads it from <stateDir>/token",
@@ -83,7 +84,8 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): 
       },
     );
   }
-  if (method === "GET" && url.pathname === "/v1/status") return send(res, 200, publicStatus(deps.supervisor));
+  if (method === "GET" && url.pathname === "/v1/status")
+    return send(res, 200, publicStatus(deps.supervisor, deps.constitution));
   if (method === "GET" && url.pathname === "/v1/events") {
     const limit = Number(url.searchParams.get("limit") ?? 100);
     const agent = url.searchParams.get("agent") ?? undefined;
@@ -95,6 +97,10 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): 
   if (method === "POST" && url.pathname === "/v1/shutdown") {
     send(res, 202, { stopping: true });
     return deps.shutdown();
+  }
+  if (deps.constitution) {
+    const body = await constitutionRoute(req, url.pathname, deps.constitution);
+    if (body !== undefined) return send(res, 200, body);
   }
   const agentRoute = /^\/v1\/agents\/([a-z][a-z0-9-]*)\/(start|stop|restart|logs)$/.exec(url.pathname);
   if (agentRoute) {

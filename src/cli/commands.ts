@@ -1,12 +1,15 @@
 /** The list of CLI commands, in the order help shows them. */
 import { restartCommand, startCommand, stopCommand } from "./agent-control.ts";
 import type { Command } from "./command.ts";
+import { constitutionCommand } from "./constitution.ts";
 import { demoCommand } from "./demo.ts";
 import { downCommand } from "./down.ts";
 import { gatewayCommand } from "./gateway.ts";
 import { initCommand } from "./init.ts";
 import { keyCommand } from "./key.ts";
 import { logsCommand } from "./logs.ts";
+import { penaltyCommand } from "./penalty.ts";
+import { policyCommand } from "./policy.ts";
 import { runAgentCommand } from "./run-agent.ts";
 import { schemaCommand } from "./schema.ts";
 import { simCommand } from "./sim.ts";
@@ -28,6 +31,9 @@ export const COMMANDS: Command[] = [
   schemaCommand,
   systemdCommand,
   keyCommand,
+  constitutionCommand,
+  penaltyCommand,
+  policyCommand,
   gatewayCommand,
   simCommand,
   runAgentCommand,

@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { loadConfig } from "../config/load.ts";
 import { demoConfig } from "../config/templates.ts";
 import type { Command } from "./command.ts";
-import { writeConfig } from "./init.ts";
+import { writeConfig, writeConstitution } from "./init.ts";
 import { launchFleet } from "./up.ts";
 
 export const demoCommand: Command = {
@@ -14,7 +14,7 @@ export const demoCommand: Command = {
   options: { dir: { type: "string" } },
   async run(input) {
     const file = resolve(typeof input.values.dir === "string" ? input.values.dir : "demo", "flotilla.yaml");
-    if (!existsSync(file)) writeConfig(file, demoConfig(), false);
+    if (!existsSync(file)) writeConstitution(writeConfig(file, demoConfig(), false), false);
     return launchFleet(loadConfig(file), { detach: false, json: input.json });
   },
 };

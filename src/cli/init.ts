@@ -1,7 +1,7 @@
 /** `flotilla init [--demo] [--force]`: writes a commented starter config (or the demo fleet) without overwriting by accident. */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
-import { demoConfig, STARTER_CONFIG } from "../config/templates.ts";
+import { dirname, join, resolve } from "node:path";
+import { demoConfig, STARTER_CONFIG, STARTER_CONSTITUTION } from "../config/templates.ts";
 import { FlotillaError } from "../errors.ts";
 import { type Command, print, printJson } from "./command.ts";
 
@@ -19,9 +19,17 @@ export function writeConfig(file: string, text: string, force: boolean): string 
   return path;
 }
 
+/** Writes the starter constitution next to the config; an existing one is kept unless force. Returns its path and whether it was written. */
+export function writeConstitution(configPath: string, force: boolean): { path: string; written: boolean } {
+  const path = join(dirname(configPath), "constitution.md");
+  if (existsSync(path) && !force) return { path, written: false };
+  writeFileSync(path, STARTER_CONSTITUTION, { mode: 0o644 });
+  return { path, written: true };
+}
+
 export const initCommand: Command = {
   name: "init",
-  summary: "Write a commented starter flotilla.yaml (--demo: the six-agent demo fleet)",
+  summary: "Write a commented starter flotilla.yaml and constitution.md (--demo: the six-agent demo fleet)",
   usage: "flotilla init [--demo] [--force] [-c FILE]",
   options: { demo: { type: "boolean" }, force: { type: "boolean" } },
   async run(input) {
@@ -31,8 +39,12 @@ export const initCommand: Command = {
       input.values.demo ? demoConfig() : STARTER_CONFIG,
       input.values.force === true,
     );
-    if (input.json) printJson({ file: path });
-    else print(`wrote ${path}; check it with "flotilla validate", start with "flotilla up"`);
+    const constitution = writeConstitution(path, input.values.force === true);
+    if (input.json) printJson({ file: path, constitution: constitution.path });
+    else
+      print(
+        `wrote ${path} and ${constitution.written ? "" : "kept the existing "}${constitution.path}; check the config with "flotilla validate", start with "flotilla up"`,
+      );
     return 0;
   },
 };

@@ -6,13 +6,16 @@ import type { AgentStatus } from "../supervisor/agent-runner.ts";
 export type StatusRow = Pick<
   AgentStatus,
   "name" | "state" | "pid" | "port" | "uptimeSec" | "restarts" | "health"
->;
+> & {
+  /** In strict mode (its next tasks must carry proof); shown next to the state. */
+  strict?: boolean;
+};
 
 export function renderStatusTable(agents: StatusRow[]): string {
   const header = ["AGENT", "STATE", "PID", "PORT", "UPTIME", "RESTARTS", "HEALTH"];
   const rows = agents.map((a) => [
     a.name,
-    a.state,
+    a.strict ? `${a.state} STRICT` : a.state,
     a.pid === null ? "-" : String(a.pid),
     a.port === null ? "-" : String(a.port),
     a.uptimeSec === null ? "-" : formatDuration(a.uptimeSec * 1000),

@@ -149,11 +149,7 @@ const policySchema = z
       .min(1, { message: "needs at least one of task, steer, parallel" })
       .prefault([...POLICY_SCOPES])
       .describe("Kinds of dispatched work the rule is added to: task, steer, parallel"),
-    agents: z
-      .array(z.string())
-      .min(1)
-      .optional()
-      .describe("Only these agents (default: every agent)"),
+    agents: z.array(z.string()).min(1).optional().describe("Only these agents (default: every agent)"),
   })
   .describe("A scoped rule added before the prompt of dispatched work");
 

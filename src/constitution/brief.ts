@@ -77,7 +77,10 @@ function penaltiesSection(input: BriefInput): string[] {
     );
   }
   if (penalties.length > penaltyCap)
-    lines.push(`${penalties.length - penaltyCap} older penalties are not shown ("flotilla penalty list").`, "");
+    lines.push(
+      `${penalties.length - penaltyCap} older penalties are not shown ("flotilla penalty list").`,
+      "",
+    );
   return lines;
 }
 
@@ -95,7 +98,8 @@ function statusSection(input: BriefInput): string[] {
   }
   lines.push("## Open incidents", "");
   if (input.incidents.length === 0) lines.push("None.", "");
-  else for (const i of input.incidents) lines.push(`- ${i.id}: ${i.title || "(no title)"} (${day(i.ts)})`, "");
+  else
+    for (const i of input.incidents) lines.push(`- ${i.id}: ${i.title || "(no title)"} (${day(i.ts)})`, "");
   lines.push(
     "## Hand-off",
     "",

@@ -53,9 +53,17 @@ const VAGUE_PHRASES = [
 const VAGUE_PHRASE_MIN_WORDS = 14;
 
 const FIELDS = [
-  { key: "what", flag: "--what", asks: "what happened, concretely (which file, command, claim or task, and its effect)" },
+  {
+    key: "what",
+    flag: "--what",
+    asks: "what happened, concretely (which file, command, claim or task, and its effect)",
+  },
   { key: "why", flag: "--why", asks: "why it happened (the cause you found, not an apology)" },
-  { key: "change", flag: "--change", asks: "what changes now (a rule, check or step you will follow from now on)" },
+  {
+    key: "change",
+    flag: "--change",
+    asks: "what changes now (a rule, check or step you will follow from now on)",
+  },
 ] as const;
 
 function words(text: string): string[] {

@@ -54,7 +54,9 @@ export function planDispatch(context: DispatchContext, scope: PolicyScope, promp
   const policies = applicablePolicies(constitution, agent, scope);
   const head: string[] = [];
   if (policies.length > 0) {
-    head.push(`Rules for this ${scope} (from Flotilla; the constitution in ${BRIEF_FILE} still overrides them):`);
+    head.push(
+      `Rules for this ${scope} (from Flotilla; the constitution in ${BRIEF_FILE} still overrides them):`,
+    );
     for (const p of policies) head.push(`- [${p.id}] ${p.text}`);
   }
   if (strict) {

@@ -4,7 +4,7 @@
  */
 import { FlotillaError } from "../errors.ts";
 import type { LedgerEvent, Store } from "../ledger/store.ts";
-import type { Article } from "./articles.ts";
+import { type Article, parseArticleNumber } from "./articles.ts";
 import { checkPenalty, type PenaltyInput } from "./penalty-rules.ts";
 
 /** Event kinds this module owns (incidents are raised by the watchdog; they are only read here). */
@@ -124,16 +124,27 @@ export interface AmendmentInput {
 }
 
 /** Checks an amendment against the articles and records it; returns it with its version. Nothing is written on error. */
-export function recordAmendment(store: Store, articles: readonly Article[], input: AmendmentInput): Amendment {
+export function recordAmendment(
+  store: Store,
+  articles: readonly Article[],
+  input: AmendmentInput,
+): Amendment {
   const problems: string[] = [];
-  const article = Number(input.article);
+  const article =
+    typeof input.article === "number"
+      ? input.article
+      : (parseArticleNumber(String(input.article ?? "")) ?? NaN);
   const body = typeof input.text === "string" ? input.text.trim() : "";
   const reason = typeof input.reason === "string" ? input.reason.trim() : "";
   if (articles.length === 0) {
-    problems.push("the constitution has no articles to amend; write constitution.md first (flotilla init does)");
+    problems.push(
+      "the constitution has no articles to amend; write constitution.md first (flotilla init does)",
+    );
   } else if (!Number.isInteger(article) || !articles.some((a) => a.number === article)) {
     const known = articles.map((a) => a.numeral).join(", ");
-    problems.push(`--article: there is no Article ${String(input.article ?? "")} (articles: ${known})`);
+    const given =
+      input.article === undefined ? "--article is required" : `there is no Article ${String(input.article)}`;
+    problems.push(`${given} (articles: ${known})`);
   }
   if (!body) problems.push("the amendment text is required");
   if (!reason) problems.push("--reason is required: say why the constitution changes");
@@ -159,7 +170,12 @@ export function recordPenalty(
   const source = options.source ?? "operator";
   const ts = Date.now();
   const { agent, ...fields } = penalty;
-  store.append({ kind: KINDS.penalty, agent, ts, data: { ...fields, permanent: penalty.permanent === true, source } });
+  store.append({
+    kind: KINDS.penalty,
+    agent,
+    ts,
+    data: { ...fields, permanent: penalty.permanent === true, source },
+  });
   store.flush();
   const recorded = listPenalties(store, agent)[0];
   if (!recorded) throw new Error(`penalty for ${agent} was not written to the ledger`);

@@ -23,8 +23,12 @@ export function gatewayUrl(listen: string): string {
 
 export function fleetWiring(loaded: LoadedConfig): FleetWiring {
   const { config, file } = loaded;
-  if (config.providers.length === 0) return { internal: [], agentEnv: {} };
   ensureGatewaySecret(config.stateDir);
+  // Every agent gets its key, gateway or not: it also signs the agent's reports to the daemon.
+  const keysOnly: FleetWiring["agentEnv"] = {};
+  for (const agent of config.agents)
+    keysOnly[agent.name] = { FLOTILLA_AGENT_KEY: virtualKey(config.stateDir, agent.name) };
+  if (config.providers.length === 0) return { internal: [], agentEnv: keysOnly };
   const port = Number(config.gateway.listen.slice(config.gateway.listen.lastIndexOf(":") + 1));
   // Only the gateway gets the real provider keys: the env names its key references point at.
   const keyEnv: AgentConfig["env"] = {};
@@ -55,6 +59,7 @@ export function fleetWiring(loaded: LoadedConfig): FleetWiring {
   for (const agent of config.agents) {
     const key = virtualKey(config.stateDir, agent.name);
     agentEnv[agent.name] = {
+      ...keysOnly[agent.name],
       FLOTILLA_GATEWAY_URL: base,
       OPENAI_BASE_URL: `${base}/v1`,
       OPENAI_API_KEY: key,

@@ -31,8 +31,8 @@ export interface RunnerDeps {
   event: (kind: string, data?: Record<string, unknown>) => void;
   /** Called with the pid identity after a spawn, and with null after the agent's processes are gone. */
   onProcess: (proc: { pid: number; pgid: number; startTime: number } | null) => void;
-  /** Runs before every start (e.g. writing the startup brief). */
-  beforeStart?: () => void;
+  /** Runs before every start (e.g. writing the startup brief); may return env to add for this start. */
+  beforeStart?: () => Record<string, string> | void;
 }
 
 const POLL_MS = 50;
@@ -68,14 +68,14 @@ export function createAgentRunner(deps: RunnerDeps) {
 
   function spawnAgent(): void {
     clearTimer();
-    deps.beforeStart?.();
+    const extraEnv = deps.beforeStart?.();
     stopRequested = false;
     probeFailures = 0;
     health = { ok: null, latencyMs: null };
     burst.record(Date.now());
     const proc = spawn(deps.launch.file, deps.launch.args, {
       cwd: agent.workspace,
-      env: deps.env,
+      env: extraEnv ? { ...deps.env, ...extraEnv } : deps.env,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });

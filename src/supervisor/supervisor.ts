@@ -27,8 +27,8 @@ export function instanceId(stateDir: string): string {
 export interface SupervisorOptions {
   config: FlotillaConfig;
   store: Store;
-  /** Hook run before each agent start (the constitution's startup brief goes here later). */
-  beforeStart?: (agent: AgentConfig) => void;
+  /** Hook run before every start and restart of each agent (the startup brief); may return env to add. */
+  beforeStart?: (agent: AgentConfig) => Record<string, string> | void;
   /** Flotilla's own supervised processes (the gateway), started before the agents. */
   internal?: AgentConfig[];
   /** Env injected per agent name (gateway URLs, virtual keys). */

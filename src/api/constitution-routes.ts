@@ -1,0 +1,106 @@
+/**
+ * The control API's constitution routes: amendments, penalties and clearing strict mode (operator
+ * token), and an agent's report of its own violation (the agent's virtual key, compared here without
+ * node:crypto: the keys arrive from the CLI, already derived).
+ */
+import type { IncomingMessage } from "node:http";
+import type { Constitution } from "../constitution/service.ts";
+import { FlotillaError } from "../errors.ts";
+import { bearerOf, sameText } from "./bearer.ts";
+
+/** Largest request body the constitution routes read (bytes). */
+const MAX_BODY = 64 * 1024;
+
+/** Reads a small JSON object body; a bad body is a 400 naming what to send. */
+export async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY)
+      throw new FlotillaError("FLOTILLA_E_USAGE", `request body over ${MAX_BODY} bytes`, { status: 413 });
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  let body: unknown;
+  try {
+    body = text.trim() === "" ? {} : JSON.parse(text);
+  } catch {
+    throw new FlotillaError("FLOTILLA_E_USAGE", "the request body is not JSON; send a JSON object");
+  }
+  if (!body || typeof body !== "object" || Array.isArray(body))
+    throw new FlotillaError("FLOTILLA_E_USAGE", "the request body must be a JSON object");
+  return body as Record<string, unknown>;
+}
+
+/** The agent whose virtual key is the request's bearer token, or undefined. Every key is compared. */
+export function agentOfKey(req: IncomingMessage, keys: Record<string, string>): string | undefined {
+  const given = bearerOf(req);
+  let found: string | undefined;
+  for (const [agent, key] of Object.entries(keys)) if (sameText(given, key) && given) found = agent;
+  return found;
+}
+
+const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+
+/** Fields of a penalty from a request body; unknown fields are ignored. */
+function penaltyFields(body: Record<string, unknown>) {
+  return {
+    ...(str(body.what) !== undefined ? { what: str(body.what) } : {}),
+    ...(str(body.why) !== undefined ? { why: str(body.why) } : {}),
+    ...(str(body.change) !== undefined ? { change: str(body.change) } : {}),
+    permanent: body.permanent === true,
+  };
+}
+
+/**
+ * Handles POST /v1/violations, authenticated by the agent's own key (not the operator token).
+ * Returns the response body.
+ */
+export async function reportViolation(
+  req: IncomingMessage,
+  constitution: Constitution,
+  keys: Record<string, string>,
+): Promise<unknown> {
+  const agent = agentOfKey(req, keys);
+  if (!agent) {
+    throw new FlotillaError(
+      "FLOTILLA_E_UNAUTHORIZED",
+      "a violation is reported with the agent's own key: Authorization: Bearer $FLOTILLA_AGENT_KEY",
+      { status: 401 },
+    );
+  }
+  const penalty = constitution.reportViolation(agent, penaltyFields(await readJsonBody(req)));
+  return { penalty, strict: true };
+}
+
+/** Handles the operator's constitution routes; undefined when the path is not one of them. */
+export async function constitutionRoute(
+  req: IncomingMessage,
+  path: string,
+  constitution: Constitution,
+): Promise<unknown> {
+  if (req.method !== "POST") return undefined;
+  if (path === "/v1/constitution/amendments") {
+    const body = await readJsonBody(req);
+    const amendment = constitution.amend({
+      ...(typeof body.article === "number" || typeof body.article === "string"
+        ? { article: body.article }
+        : {}),
+      ...(str(body.text) !== undefined ? { text: str(body.text) } : {}),
+      ...(str(body.reason) !== undefined ? { reason: str(body.reason) } : {}),
+    });
+    return { amendment };
+  }
+  if (path === "/v1/penalties") {
+    const body = await readJsonBody(req);
+    const agent = str(body.agent);
+    return { penalty: constitution.addPenalty({ ...penaltyFields(body), ...(agent ? { agent } : {}) }) };
+  }
+  const clear = /^\/v1\/agents\/([a-z][a-z0-9-]*)\/clear-strict$/.exec(path);
+  if (clear) {
+    const agent = clear[1] ?? "";
+    return { agent, cleared: constitution.clearStrict(agent), strict: false };
+  }
+  return undefined;
+}

@@ -1,0 +1,101 @@
+/** `flotilla penalty add|list|clear-strict`: the penalty ledger, and taking an agent out of strict mode. */
+import type { Penalty } from "../constitution/records.ts";
+import { FlotillaError } from "../errors.ts";
+import { changeConstitution, withConstitution } from "./constitution-access.ts";
+import { type Command, print, printJson } from "./command.ts";
+import { loadForCli } from "./load.ts";
+
+const USAGE = [
+  'flotilla penalty add --agent A --what "..." --why "..." --change "..." [--permanent]',
+  "flotilla penalty list [--agent A]",
+  "flotilla penalty clear-strict <agent>   (all take -c FILE and --json)",
+].join("\n       ");
+
+const when = (ts: number) => new Date(ts).toISOString().slice(0, 16).replace("T", " ");
+
+function renderPenalties(penalties: Penalty[], strict: Set<string>): string {
+  const lines: string[] = [];
+  for (const agent of strict)
+    lines.push(`${agent} is in STRICT mode (clear it with "flotilla penalty clear-strict ${agent}")`);
+  if (penalties.length === 0) return [...lines, "no penalties recorded"].join("\n");
+  if (lines.length > 0) lines.push("");
+  for (const p of penalties) {
+    const tags = [p.source === "self" ? "self-reported" : "", p.permanent ? "permanent" : ""].filter(Boolean);
+    lines.push(
+      `#${p.id}  ${when(p.ts)}  ${p.agent}${tags.length > 0 ? `  (${tags.join(", ")})` : ""}`,
+      `  what:   ${p.what}`,
+      `  why:    ${p.why}`,
+      `  change: ${p.change}`,
+    );
+  }
+  return lines.join("\n");
+}
+
+const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+
+export const penaltyCommand: Command = {
+  name: "penalty",
+  summary: "Record a penalty (what, why, what changed), list them, or clear an agent's strict mode",
+  usage: USAGE,
+  options: {
+    agent: { type: "string" },
+    what: { type: "string" },
+    why: { type: "string" },
+    change: { type: "string" },
+    permanent: { type: "boolean" },
+  },
+  async run(input) {
+    const [action, ...rest] = input.positionals;
+    const { config } = loadForCli(input);
+    const v = input.values;
+    if (action === "add") {
+      const request = {
+        ...(text(v.agent) !== undefined ? { agent: text(v.agent) } : {}),
+        ...(text(v.what) !== undefined ? { what: text(v.what) } : {}),
+        ...(text(v.why) !== undefined ? { why: text(v.why) } : {}),
+        ...(text(v.change) !== undefined ? { change: text(v.change) } : {}),
+        permanent: v.permanent === true,
+      };
+      const penalty = await changeConstitution(
+        config,
+        async (client) => (await client.post<{ penalty: Penalty }>("/v1/penalties", request)).penalty,
+        (c) => c.addPenalty(request),
+      );
+      if (input.json) printJson({ penalty });
+      else
+        print(
+          `recorded penalty #${penalty.id} for ${penalty.agent}; it is in the agent's brief from its next start`,
+        );
+      return 0;
+    }
+    if (action === "list") {
+      const agent = text(v.agent);
+      const { penalties, strict } = withConstitution(config, (c) => ({
+        penalties: c.penalties(agent),
+        strict: [...c.strictModes().values()].filter((s) => !agent || s.agent === agent),
+      }));
+      if (input.json) printJson({ penalties, strict });
+      else print(renderPenalties(penalties, new Set(strict.map((s) => s.agent))));
+      return 0;
+    }
+    if (action === "clear-strict") {
+      const [agent] = rest;
+      if (!agent || rest.length > 1)
+        throw new FlotillaError("FLOTILLA_E_USAGE", `name one agent; usage: ${USAGE}`);
+      const result = await changeConstitution(
+        config,
+        (client) => client.post<{ agent: string; cleared: boolean }>(`/v1/agents/${agent}/clear-strict`),
+        (c) => ({ agent, cleared: c.clearStrict(agent) }),
+      );
+      if (input.json) printJson({ ...result, strict: false });
+      else
+        print(
+          result.cleared
+            ? `${agent} is out of strict mode`
+            : `${agent} was not in strict mode; nothing changed`,
+        );
+      return 0;
+    }
+    throw new FlotillaError("FLOTILLA_E_USAGE", `say add, list or clear-strict; usage: ${USAGE}`);
+  },
+};
