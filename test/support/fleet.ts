@@ -98,6 +98,8 @@ export interface AgentRow {
   uptimeSec: number | null;
   restarts: number;
   health: { ok: boolean | null; latencyMs: number | null };
+  /** In strict mode (after a self-reported violation). */
+  strict?: boolean;
 }
 
 /** `flotilla status --json` as rows. */
