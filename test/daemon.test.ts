@@ -49,7 +49,7 @@ test("the API refuses calls without the token, and stop closes api → superviso
     headers: { authorization: `Bearer ${token}` },
   });
   assert.equal(authorized.status, 200);
-  const events = await fetch(`${daemon.url}/v1/events?agent=sleeper`, {
+  const events = await fetch(`${daemon.url}/v1/events?agent=sleeper&kind=agent.`, {
     headers: { authorization: `Bearer ${token}` },
   });
   const kinds = ((await events.json()) as { events: Array<{ kind: string }> }).events.map((e) => e.kind);
