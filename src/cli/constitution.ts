@@ -1,6 +1,7 @@
 /** `flotilla constitution show|amend|history`: the articles, with their amendments from the ledger. */
 import { type Article, toRoman } from "../constitution/articles.ts";
 import type { Amendment } from "../constitution/records.ts";
+import { stamp } from "../constitution/brief.ts";
 import { FlotillaError } from "../errors.ts";
 import { changeConstitution, withConstitution } from "./constitution-access.ts";
 import { type Command, print, printJson } from "./command.ts";
@@ -8,8 +9,6 @@ import { loadForCli } from "./load.ts";
 
 const USAGE =
   'flotilla constitution show | amend "<text>" --article N --reason "..." | history [-c FILE] [--json]';
-
-const when = (ts: number) => new Date(ts).toISOString().slice(0, 16).replace("T", " ");
 
 function renderShow(path: string, missing: boolean, articles: Article[], amendments: Amendment[]): string {
   if (articles.length === 0)
@@ -22,7 +21,7 @@ function renderShow(path: string, missing: boolean, articles: Article[], amendme
     lines.push(`Article ${a.numeral}: ${a.title}`);
     if (a.body) lines.push(...a.body.split("\n").map((l) => `  ${l}`));
     for (const x of amendments.filter((m) => m.article === a.number))
-      lines.push(`  Amendment v${x.version} (${when(x.ts)}): ${x.text}`, `    reason: ${x.reason}`);
+      lines.push(`  Amendment v${x.version} (${stamp(x.ts)}): ${x.text}`, `    reason: ${x.reason}`);
     lines.push("");
   }
   return lines.join("\n");
@@ -33,7 +32,7 @@ function renderHistory(amendments: Amendment[]): string {
   return amendments
     .map(
       (a) =>
-        `v${a.version}  ${when(a.ts)}  Article ${toRoman(a.article)}: ${a.text}\n      reason: ${a.reason}`,
+        `v${a.version}  ${stamp(a.ts)}  Article ${toRoman(a.article)}: ${a.text}\n      reason: ${a.reason}`,
     )
     .join("\n");
 }

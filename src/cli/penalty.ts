@@ -1,5 +1,6 @@
 /** `flotilla penalty add|list|clear-strict`: the penalty ledger, and taking an agent out of strict mode. */
 import type { Penalty } from "../constitution/records.ts";
+import { stamp } from "../constitution/brief.ts";
 import { FlotillaError } from "../errors.ts";
 import { changeConstitution, withConstitution } from "./constitution-access.ts";
 import { type Command, print, printJson } from "./command.ts";
@@ -11,8 +12,6 @@ const USAGE = [
   "flotilla penalty clear-strict <agent>   (all take -c FILE and --json)",
 ].join("\n       ");
 
-const when = (ts: number) => new Date(ts).toISOString().slice(0, 16).replace("T", " ");
-
 function renderPenalties(penalties: Penalty[], strict: Set<string>): string {
   const lines: string[] = [];
   for (const agent of strict)
@@ -22,7 +21,7 @@ function renderPenalties(penalties: Penalty[], strict: Set<string>): string {
   for (const p of penalties) {
     const tags = [p.source === "self" ? "self-reported" : "", p.permanent ? "permanent" : ""].filter(Boolean);
     lines.push(
-      `#${p.id}  ${when(p.ts)}  ${p.agent}${tags.length > 0 ? `  (${tags.join(", ")})` : ""}`,
+      `#${p.id}  ${stamp(p.ts)}  ${p.agent}${tags.length > 0 ? `  (${tags.join(", ")})` : ""}`,
       `  what:   ${p.what}`,
       `  why:    ${p.why}`,
       `  change: ${p.change}`,

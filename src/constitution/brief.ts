@@ -23,7 +23,10 @@ export interface BriefInput {
   apiUrl?: string;
 }
 
-const day = (ts: number) => new Date(ts).toISOString().slice(0, 16).replace("T", " ");
+/** A ledger time as "YYYY-MM-DD HH:MM" (UTC), as the brief and the CLI show it. */
+export function stamp(ts: number): string {
+  return new Date(ts).toISOString().slice(0, 16).replace("T", " ");
+}
 
 function articlesSection(input: BriefInput): string[] {
   const { constitution, amendments } = input;
@@ -45,7 +48,7 @@ function articlesSection(input: BriefInput): string[] {
     lines.push(`### Article ${article.numeral}: ${article.title}`, "");
     if (article.body) lines.push(article.body, "");
     for (const a of amendments.filter((x) => x.article === article.number))
-      lines.push(`> Amendment (v${a.version}, ${day(a.ts)}): ${a.text}`, `> Reason: ${a.reason}`, "");
+      lines.push(`> Amendment (v${a.version}, ${stamp(a.ts)}): ${a.text}`, `> Reason: ${a.reason}`, "");
   }
   return lines;
 }
@@ -56,7 +59,7 @@ function prohibitionsSection(penalties: readonly Penalty[]): string[] {
   return [
     "## Permanent prohibitions",
     "",
-    ...permanent.map((p) => `- ${p.change} (penalty #${p.id}, ${day(p.ts)})`),
+    ...permanent.map((p) => `- ${p.change} (penalty #${p.id}, ${stamp(p.ts)})`),
     "",
   ];
 }
@@ -68,7 +71,7 @@ function penaltiesSection(input: BriefInput): string[] {
   for (const p of penalties.slice(0, penaltyCap)) {
     const tag = [p.source === "self" ? "self-reported" : "", p.permanent ? "permanent" : ""].filter(Boolean);
     lines.push(
-      `### #${p.id}, ${day(p.ts)}${tag.length > 0 ? ` (${tag.join(", ")})` : ""}`,
+      `### #${p.id}, ${stamp(p.ts)}${tag.length > 0 ? ` (${tag.join(", ")})` : ""}`,
       "",
       `- What happened: ${p.what}`,
       `- Why: ${p.why}`,
@@ -90,7 +93,7 @@ function statusSection(input: BriefInput): string[] {
     lines.push(
       "## Strict mode",
       "",
-      `You are in strict mode since ${day(input.strict.since)} (after penalty #${input.strict.penaltyId ?? "?"}).`,
+      `You are in strict mode since ${stamp(input.strict.since)} (after penalty #${input.strict.penaltyId ?? "?"}).`,
       "Every task you finish must carry proof: the commands you ran and their output, test results, or links.",
       "An operator clears strict mode.",
       "",
@@ -99,7 +102,7 @@ function statusSection(input: BriefInput): string[] {
   lines.push("## Open incidents", "");
   if (input.incidents.length === 0) lines.push("None.", "");
   else
-    for (const i of input.incidents) lines.push(`- ${i.id}: ${i.title || "(no title)"} (${day(i.ts)})`, "");
+    for (const i of input.incidents) lines.push(`- ${i.id}: ${i.title || "(no title)"} (${stamp(i.ts)})`, "");
   lines.push(
     "## Hand-off",
     "",

@@ -1,6 +1,6 @@
 /** A real OpenClaw gateway under the supervisor: healthy on /health, restarted after SIGKILL, stopped cleanly, exit 78 on a bad config. */
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { findByEnv } from "../../src/supervisor/process-tree.ts";
@@ -64,6 +64,12 @@ test(
     );
     const health = await fetch(`http://127.0.0.1:${port}/health`);
     assert.equal(health.status, 200);
+    // The startup brief, and the managed AGENTS.md block OpenClaw reads, were in place before it started.
+    assert.match(readFileSync(join(home, "workspace", "FLOTILLA.md"), "utf8"), /^# Flotilla brief for claw/);
+    assert.match(
+      readFileSync(join(home, "workspace", "AGENTS.md"), "utf8"),
+      /<!-- flotilla:begin -->\n[\s\S]*FLOTILLA\.md[\s\S]*<!-- flotilla:end -->/,
+    );
 
     process.kill(first.pid ?? 0, "SIGKILL");
     const second = await waitFor(
