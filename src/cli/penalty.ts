@@ -6,11 +6,8 @@ import { changeConstitution, withConstitution } from "./constitution-access.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
 
-const USAGE = [
-  'flotilla penalty add --agent A --what "..." --why "..." --change "..." [--permanent]',
-  "flotilla penalty list [--agent A]",
-  "flotilla penalty clear-strict <agent>   (all take -c FILE and --json)",
-].join("\n       ");
+const USAGE =
+  'flotilla penalty add --agent A --what "..." --why "..." --change "..." [--permanent] | list [--agent A] | clear-strict <agent> [-c FILE] [--json]';
 
 function renderPenalties(penalties: Penalty[], strict: Set<string>): string {
   const lines: string[] = [];
@@ -81,6 +78,10 @@ export const penaltyCommand: Command = {
       const [agent] = rest;
       if (!agent || rest.length > 1)
         throw new FlotillaError("FLOTILLA_E_USAGE", `name one agent; usage: ${USAGE}`);
+      if (!config.agents.some((a) => a.name === agent)) {
+        const known = config.agents.map((a) => a.name).join(", ") || "none";
+        throw new FlotillaError("FLOTILLA_E_UNKNOWN_AGENT", `no agent named "${agent}" (agents: ${known})`);
+      }
       const result = await changeConstitution(
         config,
         (client) => client.post<{ agent: string; cleared: boolean }>(`/v1/agents/${agent}/clear-strict`),

@@ -143,6 +143,12 @@ test("penalty add refuses vague and incomplete entries with the reason; list sho
     [["coder", true, "operator", PENALTY[3]]],
   );
   clearError(await runCli(["penalty", "list", "--agent", "ghost", "-c", file]), /no agent named "ghost"/);
+  clearError(
+    await runCli(["penalty", "clear-strict", "../ghost", "-c", file]),
+    /no agent named "\.\.\/ghost"/,
+  );
+  clearError(await runCli(["penalty", "clear-strict", "-c", file]), /name one agent/);
+  clearError(await runCli(["penalty", "remove", "-c", file]), /say add, list or clear-strict/);
   const clear = await runCli(["penalty", "clear-strict", "coder", "-c", file]);
   assert.equal(clear.code, 0, clear.stderr);
   assert.match(clear.stdout, /coder was not in strict mode; nothing changed/);
