@@ -60,8 +60,8 @@ function briefHook(constitution: Constitution, store: Store, agents: readonly st
     if (!agents.includes(agent.name)) return;
     const url = api();
     try {
-      const path = constitution.writeBrief(agent.name, url || undefined);
-      store.append({ kind: "brief.written", agent: agent.name, data: { path } });
+      const written = constitution.writeBrief(agent.name, url || undefined);
+      store.append({ kind: "brief.written", agent: agent.name, data: written });
     } catch (err) {
       store.append({ kind: "brief.failed", agent: agent.name, data: { error: (err as Error).message } });
     }

@@ -10,6 +10,8 @@ export const HANDOFF_FILE = "HANDOFF.md";
 export interface BriefInput {
   agent: string;
   constitution: ArticlesFile;
+  /** Why the constitution file could not be parsed, when it could not; the brief says so. */
+  constitutionError?: string;
   amendments: readonly Amendment[];
   /** This agent's penalties, newest first (all of them: permanent ones are kept past the cap). */
   penalties: readonly Penalty[];
@@ -31,6 +33,14 @@ export function stamp(ts: number): string {
 function articlesSection(input: BriefInput): string[] {
   const { constitution, amendments } = input;
   const lines = ["## The constitution", ""];
+  if (input.constitutionError) {
+    lines.push(
+      `The constitution file could not be read: ${input.constitutionError}`,
+      "Until the operator fixes it, hold to the articles as you last knew them and to your penalties below.",
+      "",
+    );
+    return lines;
+  }
   if (constitution.articles.length === 0) {
     lines.push(
       constitution.missing

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { AgentConfig, FlotillaConfig, PolicyScope } from "../config/schema.ts";
 import { writeManagedFile } from "../config/managed-files.ts";
-import { FlotillaError } from "../errors.ts";
+import { FlotillaError, isFlotillaError } from "../errors.ts";
 import type { Store } from "../ledger/store.ts";
 import { syncAgentsFile, runsOpenClaw } from "./agents-md.ts";
 import { type ArticlesFile, readArticles } from "./articles.ts";
@@ -75,14 +75,26 @@ export function createConstitution(options: ConstitutionOptions) {
     },
     /**
      * Writes FLOTILLA.md into the agent's workspace (and, for OpenClaw, the pointer block in AGENTS.md).
-     * Returns the brief's path.
+     * Returns the brief's path, and a warning when the constitution file could not be parsed (the
+     * brief is written anyway, saying so).
      */
-    writeBrief(name: string, apiUrl?: string): string {
+    writeBrief(name: string, apiUrl?: string): { path: string; warning?: string } {
       const agent = agentConfig(name);
       const path = join(agent.workspace, BRIEF_FILE);
+      let constitution: ArticlesFile;
+      let warning: string | undefined;
+      try {
+        constitution = articles();
+      } catch (err) {
+        // A broken file must not leave an old brief in place: the agent is told, and so is the ledger.
+        if (!isFlotillaError(err)) throw err;
+        constitution = { path: config.constitution.articles, missing: false, articles: [] };
+        warning = err.message;
+      }
       const text = renderBrief({
         agent: name,
-        constitution: articles(),
+        constitution,
+        ...(warning ? { constitutionError: warning } : {}),
         amendments: listAmendments(store),
         penalties: listPenalties(store, name),
         penaltyCap: config.constitution.penaltyCap,
@@ -93,7 +105,7 @@ export function createConstitution(options: ConstitutionOptions) {
       });
       writeManagedFile(config.stateDir, path, text);
       if (runsOpenClaw(agent)) syncAgentsFile(agent.workspace);
-      return path;
+      return warning ? { path, warning } : { path };
     },
     /**
      * The dispatch gate the dispatcher calls before it sends work: the exact text to send (policies

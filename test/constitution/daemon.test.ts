@@ -41,6 +41,9 @@ const PENALTY = {
   change: "Write exports into the workspace and attach the file path to the done report",
 };
 
+/** A stand-in named like OpenClaw's entry point (relative to the agents' workspaces), so they count as OpenClaw. */
+const CLAW = "../../bin/openclaw.mjs";
+
 test("the brief is written before every start, carries new penalties and strict mode, and OpenClaw gets its AGENTS.md block", async (t) => {
   const { dir, file } = fleetDir(
     t,
@@ -52,8 +55,11 @@ agents:
     workspace: ./ws/coder
     restart: { delay: 100ms }
   - name: claw
-    command: [${JSON.stringify(NODE)}, "./bin/openclaw.mjs"]
+    command: [${JSON.stringify(NODE)}, "${CLAW}"]
     workspace: ./ws/claw
+  - name: tangled
+    command: [${JSON.stringify(NODE)}, "${CLAW}"]
+    workspace: ./ws/tangled
 `,
   );
   writeFileSync(join(dir, "constitution.md"), STARTER_CONSTITUTION);
@@ -63,6 +69,9 @@ agents:
   const ownAgentsMd = "# Claw\n\nHouse rules the operator wrote.\n";
   writeFileSync(join(dir, "ws/claw/AGENTS.md"), ownAgentsMd);
 
+  mkdirSync(join(dir, "ws/tangled"), { recursive: true });
+  const tangled = "<!-- flotilla:end --> markers in the wrong order <!-- flotilla:begin -->\n";
+  writeFileSync(join(dir, "ws/tangled/AGENTS.md"), tangled);
   const up = await runCli(["up", "--detach", "-c", file]);
   assert.equal(up.code, 0, up.stderr);
   const [first] = await waitFor(() => seen(dir).length === 1 && seen(dir), "the first start");
@@ -79,6 +88,23 @@ agents:
     /^\n<!-- flotilla:begin -->\n[\s\S]*FLOTILLA\.md[\s\S]*<!-- flotilla:end -->\n$/,
   );
   assert.ok(existsSync(join(dir, "ws/claw/FLOTILLA.md")));
+  // Broken markers: the file is left alone, the failure recorded, and the agent starts anyway.
+  const tangledRow = await waitFor(
+    async () =>
+      (await status(file)).find((a) => a.name === "tangled" && a.state === "running" && a.uptimeSec),
+    "the agent with broken markers running",
+  );
+  assert.equal((await status(file)).find((a) => a.name === "claw")?.restarts, 0);
+  assert.ok(tangledRow.pid);
+  assert.equal(readFileSync(join(dir, "ws/tangled/AGENTS.md"), "utf8"), tangled);
+  const token = readFileSync(join(dir, "state/token"), "utf8").trim();
+  const failed = (await (
+    await fetch(`${api}/v1/events?agent=tangled&kind=brief.`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+  ).json()) as { events: Array<{ kind: string; data: { error?: string } }> };
+  assert.equal(failed.events[0]?.kind, "brief.failed");
+  assert.match(failed.events[0]?.data.error ?? "", /AGENTS\.md: the .* markers are broken/);
 
   // An operator's penalty and amendment, through the daemon (the ledger's one writer).
   const add = await runCli([
@@ -139,7 +165,6 @@ agents:
       headers: { authorization: `Bearer ${auth}`, "content-type": "application/json" },
       body: JSON.stringify(body),
     });
-  const token = readFileSync(join(dir, "state/token"), "utf8").trim();
   assert.equal((await report(token, PENALTY)).status, 401, "the operator token is not an agent's key");
   assert.equal((await report(`${key}x`, PENALTY)).status, 401);
   const vague = await report(key, { what: "oops", why: "be more careful", change: "do better" });

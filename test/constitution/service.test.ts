@@ -134,7 +134,7 @@ test("the brief holds articles with amendments, prohibitions, capped penalties n
   store.append({ kind: "incident.opened", data: { id: "inc-2", title: "disk almost full" } });
   store.append({ kind: "incident.resolved", data: { id: "inc-2" } });
   store.append({ kind: "incident.opened", agent: "claw", data: { id: "inc-3", title: "not mine" } });
-  const path = constitution.writeBrief("coder", "http://127.0.0.1:4000");
+  const { path } = constitution.writeBrief("coder", "http://127.0.0.1:4000");
   const brief = readFileSync(path, "utf8");
   assert.equal(path, join(dir, "ws", "coder", "FLOTILLA.md"));
   assert.equal(lastWritten(config.stateDir, path), brief, "written as a managed file");
@@ -154,7 +154,17 @@ test("the brief holds articles with amendments, prohibitions, capped penalties n
   assert.match(brief, /No HANDOFF\.md yet/);
   assert.match(brief, /POST http:\/\/127\.0\.0\.1:4000\/v1\/violations/);
   writeFileSync(join(dir, "ws", "coder", "HANDOFF.md"), "left off at step 3");
-  assert.match(readFileSync(constitution.writeBrief("coder"), "utf8"), /Read HANDOFF\.md in this workspace/);
+  assert.match(
+    readFileSync(constitution.writeBrief("coder").path, "utf8"),
+    /Read HANDOFF\.md in this workspace/,
+  );
+
+  writeFileSync(config.constitution.articles, "## Article I: A\n## Article III: C\n");
+  const broken = constitution.writeBrief("coder");
+  assert.match(broken.warning ?? "", /constitution\.md:2: "Article III" is out of order/);
+  const notice = readFileSync(path, "utf8");
+  assert.match(notice, /The constitution file could not be read: .*out of order/);
+  assert.match(notice, /Penalty number 5/, "the rest of the brief is still there");
 });
 
 test("an OpenClaw workspace gets the managed block in AGENTS.md; the rest of the file stays byte for byte", (t) => {
