@@ -23,6 +23,7 @@ export function fleetConfig(agents: AgentSpec[], settings = ""): string {
 }
 
 export interface StoredEvent {
+  ts: number;
   kind: string;
   agent: string | null;
   data: Record<string, unknown>;
@@ -33,9 +34,10 @@ export function ledgerEvents(dir: string, prefix: string): StoredEvent[] {
   const db = new DatabaseSync(join(dir, "state/ledger.db"), { readOnly: true });
   try {
     const rows = db
-      .prepare("SELECT kind, agent, data FROM events WHERE kind LIKE ? ORDER BY id")
-      .all(`${prefix}%`) as Array<{ kind: string; agent: string | null; data: string }>;
+      .prepare("SELECT ts, kind, agent, data FROM events WHERE kind LIKE ? ORDER BY id")
+      .all(`${prefix}%`) as Array<{ ts: number; kind: string; agent: string | null; data: string }>;
     return rows.map((r) => ({
+      ts: r.ts,
       kind: r.kind,
       agent: r.agent,
       data: JSON.parse(r.data) as Record<string, unknown>,
