@@ -102,8 +102,8 @@ export async function startDaemon(options: DaemonOptions) {
     });
     closers.push({
       name: "migrations",
-      close: () => {
-        migrator.close();
+      close: async () => {
+        await migrator.close();
         lastKnownGood.close();
         drift.close();
       },

@@ -1,4 +1,5 @@
 /** `flotilla config apply|diff|history`: config changes as migrations (see docs/migrations.md). */
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { connectDaemon } from "../api/client.ts";
 import { readDaemonInfo } from "../api/daemon-files.ts";
@@ -39,6 +40,7 @@ function configEvents(stateDir: string): Promise<LedgerEvent[]> | LedgerEvent[] 
       .get<{ events: LedgerEvent[] }>("/v1/events?kind=config.&limit=1000")
       .then((body) => body.events);
   }
+  if (!existsSync(join(stateDir, "ledger.db"))) return [];
   const store = openSqliteStore(join(stateDir, "ledger.db"));
   try {
     return store.query({ kindPrefix: "config.", limit: 1000 });

@@ -56,6 +56,7 @@ export function createMigrator(deps: MigratorDeps) {
   const { supervisor, store } = deps;
   let running = deps.running;
   let busy = false;
+  let inflight: Promise<void> = Promise.resolve();
   const abort = new AbortController();
   const stateDir = running.loaded.config.stateDir;
 
@@ -80,6 +81,19 @@ export function createMigrator(deps: MigratorDeps) {
       if (!spec) continue;
       supervisor.add(spec);
       event("config.agent_started", { id, agent: name });
+    }
+  }
+
+  /** Reconciles, then gates; an error on the way counts as a failed check (so it is rolled back). */
+  async function attempt(
+    change: () => Promise<void>,
+    check: () => Promise<GateFailure[]>,
+  ): Promise<GateFailure[]> {
+    try {
+      await change();
+      return await check();
+    } catch (err) {
+      return [{ name: "(apply)", state: "error", reason: (err as Error).message }];
     }
   }
 
@@ -152,8 +166,10 @@ export function createMigrator(deps: MigratorDeps) {
     event("config.apply_started", { id, source: request.source, backupId: request.backupId, plan });
     writeSide(stateDir, files, "after");
     event("config.files_written", { id, files: files.map((f) => f.path) });
-    await reconcile(plan, target, id);
-    const failed = await gate(plan, target);
+    const failed = await attempt(
+      () => reconcile(plan, target, id),
+      () => gate(plan, target),
+    );
     if (failed.length === 0) {
       writeJournal(stateDir, { ...journal, phase: "committed" });
       event("config.applied", { id, source: request.source, backupId: request.backupId });
@@ -168,8 +184,10 @@ export function createMigrator(deps: MigratorDeps) {
     writeSide(stateDir, files, "before");
     event("config.files_restored", { id, files: files.map((f) => f.path) });
     const back = computePlan(target, specOf(running));
-    await reconcile(back, specOf(running), id);
-    const stillFailing = await gate(back, specOf(running));
+    const stillFailing = await attempt(
+      () => reconcile(back, specOf(running), id),
+      () => gate(back, specOf(running)),
+    );
     event("config.rolled_back", {
       id,
       healthy: stillFailing.length === 0,
@@ -189,15 +207,21 @@ export function createMigrator(deps: MigratorDeps) {
           status: 409,
         });
       busy = true;
+      const done = run(request);
+      inflight = done.then(
+        () => undefined,
+        () => undefined,
+      );
       try {
-        return await run(request);
+        return await done;
       } finally {
         busy = false;
       }
     },
-    /** Cuts short a health wait in progress (the daemon is closing). */
-    close(): void {
+    /** Cuts short a health wait in progress (the daemon is closing) and waits for the apply to settle. */
+    async close(): Promise<void> {
       abort.abort();
+      await inflight;
     },
   };
 }
