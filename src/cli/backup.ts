@@ -1,12 +1,12 @@
 /** `flotilla backup` and `flotilla restore [ID] [--yes]`: restores go through the same migration path as `config apply`. */
 import { connectDaemon } from "../api/client.ts";
 import { readDaemonInfo } from "../api/daemon-files.ts";
-import { readProposed } from "../config/apply-input.ts";
+import { readProposed, validateProposed } from "../config/apply-input.ts";
 import { createBackup, listBackups, readBackup } from "../config/backups.ts";
 import { readLastKnownGood } from "../config/last-known-good.ts";
-import type { LoadedConfig } from "../config/load.ts";
-import { FlotillaError } from "../errors.ts";
-import { type Command, print, printJson } from "./command.ts";
+import { findConfigFile, type LoadedConfig, loadConfig } from "../config/load.ts";
+import { FlotillaError, isFlotillaError } from "../errors.ts";
+import { type Command, type CommandInput, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
 import { runMigration } from "./migration.ts";
 
@@ -60,14 +60,38 @@ export function restoreBackup(
   return runMigration({ live, text, source: `backup ${backupId}`, files, ...options });
 }
 
+/**
+ * The live config for a restore. When the live file does not validate (the case a restore is for),
+ * `--state-dir` names where the backups are, and the backup's own config stands in for it.
+ */
+function liveForRestore(input: CommandInput, id: string | undefined): LoadedConfig {
+  const file = findConfigFile(input.config);
+  const stateDir = input.values["state-dir"];
+  try {
+    return loadConfig(file);
+  } catch (err) {
+    if (!isFlotillaError(err) || err.code !== "FLOTILLA_E_CONFIG_INVALID") throw err;
+    if (typeof stateDir !== "string" || !id) {
+      throw new FlotillaError(
+        "FLOTILLA_E_CONFIG_INVALID",
+        `${file} does not validate ("flotilla validate" names the problems); to restore a backup over it, run "flotilla restore ID --state-dir DIR"`,
+      );
+    }
+  }
+  const backupId = id === "last-known-good" ? (readLastKnownGood(stateDir)?.backupId ?? id) : id;
+  const { manifest, contents } = readBackup(stateDir, backupId);
+  const entry = manifest.files.find((f) => f.role === "config");
+  return validateProposed(contents.get(entry?.path ?? "") ?? "", `backup ${backupId}`, file);
+}
+
 export const restoreCommand: Command = {
   name: "restore",
   summary: "List backups, or restore one (ID or last-known-good) through the same checks as config apply",
-  usage: "flotilla restore [ID|last-known-good] [--yes] [-c FILE] [--json]",
-  options: { yes: { type: "boolean", short: "y" } },
+  usage: "flotilla restore [ID|last-known-good] [--yes] [--state-dir DIR] [-c FILE] [--json]",
+  options: { yes: { type: "boolean", short: "y" }, "state-dir": { type: "string" } },
   async run(input) {
-    const live = loadForCli(input);
     const [id] = input.positionals;
+    const live = liveForRestore(input, id);
     if (id) return restoreBackup(live, id, { yes: input.values.yes === true, json: input.json });
     const backups = listBackups(live.config.stateDir);
     const lkg = readLastKnownGood(live.config.stateDir);

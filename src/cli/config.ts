@@ -6,7 +6,6 @@ import { readDaemonInfo } from "../api/daemon-files.ts";
 import { readProposed } from "../config/apply-input.ts";
 import { readLastKnownGood } from "../config/last-known-good.ts";
 import { renderPlan } from "../config/plan.ts";
-import { unifiedDiff } from "../config/unified-diff.ts";
 import { FlotillaError } from "../errors.ts";
 import { openSqliteStore } from "../ledger/sqlite-store.ts";
 import type { LedgerEvent } from "../ledger/store.ts";
@@ -26,10 +25,9 @@ async function diff(input: CommandInput): Promise<number> {
   const live = loadForCli(input);
   const file = proposedFile(input);
   const text = readProposed(file);
-  const prepared = await prepareMigration(live, text, file);
-  const patch = unifiedDiff(prepared.runningText, text, { from: `${live.file} (running)`, to: file });
-  if (input.json) printJson({ plan: prepared.plan, diff: patch });
-  else print(`${renderPlan(prepared.plan)}\n${patch || "(the texts are identical)"}`);
+  const { plan, diff: patch } = await prepareMigration(live, text, file);
+  if (input.json) printJson({ plan, diff: patch });
+  else print(`${renderPlan(plan)}\n${patch || "(the texts are identical)"}`);
   return 0;
 }
 

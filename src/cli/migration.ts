@@ -12,6 +12,7 @@ import { createBackup } from "../config/backups.ts";
 import { type LoadedConfig, resolveConfig, validateConfigText } from "../config/load.ts";
 import type { ApplyResult } from "../config/migrator.ts";
 import { computePlan, type Plan, renderPlan } from "../config/plan.ts";
+import { unifiedDiff } from "../config/unified-diff.ts";
 import { FlotillaError } from "../errors.ts";
 import { fleetWiring } from "../gateway/fleet-wiring.ts";
 import { print, printJson } from "./command.ts";
@@ -46,7 +47,8 @@ export async function prepareMigration(live: LoadedConfig, text: string, source:
     { config: running.config, wiring: fleetWiring(running) },
     { config: next.config, wiring: fleetWiring(next) },
   );
-  return { next, running, runningText: current.text, daemon: current.daemon, plan };
+  const diff = unifiedDiff(current.text, text, { from: `${live.file} (running)`, to: source });
+  return { next, running, runningText: current.text, daemon: current.daemon, plan, diff };
 }
 
 async function confirm(question: string): Promise<boolean> {
@@ -68,12 +70,12 @@ export async function runMigration(input: MigrationInput): Promise<number> {
   const { live } = input;
   const prepared = await prepareMigration(live, input.text, input.source);
   const { plan } = prepared;
-  if (!input.json) print(`plan for ${input.source} → ${live.file}:\n${renderPlan(plan)}`);
+  if (!input.json) print(`plan for ${input.source} → ${live.file}:\n${renderPlan(plan)}\n${prepared.diff}`);
   if (!input.yes) {
     const interactive = process.stdin.isTTY === true && !input.json;
     if (!interactive || !(await confirm("apply this plan? [y/N] "))) {
       const how = "nothing was applied; re-run with --yes to apply";
-      if (input.json) printJson({ applied: false, plan, message: how });
+      if (input.json) printJson({ applied: false, plan, diff: prepared.diff, message: how });
       else print(how);
       return 0;
     }
