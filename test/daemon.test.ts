@@ -49,6 +49,16 @@ test("the API refuses calls without the token, and stop closes api → migration
     headers: { authorization: `Bearer ${token}` },
   });
   assert.equal(authorized.status, 200);
+  for (const [method, path] of [
+    ["GET", "/v1/config"],
+    ["POST", "/v1/config/apply"],
+  ] as const) {
+    assert.equal(
+      (await fetch(`${daemon.url}${path}`, { method })).status,
+      401,
+      `${method} ${path} needs the token`,
+    );
+  }
   const events = await fetch(`${daemon.url}/v1/events?agent=sleeper`, {
     headers: { authorization: `Bearer ${token}` },
   });

@@ -70,6 +70,25 @@ test("the plan names added, removed, restarted (with the fields) and kept agents
   );
 });
 
+test("a change to providers or models restarts the gateway, and only the gateway", () => {
+  const agents = "  - { name: a, command: x, workspace: /w/a }\n";
+  const providers = (limit: number) =>
+    `providers: [ { id: p, kind: openai, baseUrl: "http://127.0.0.1:1/v1", keys: [ { env: K } ], limits: { rpm: ${limit} } } ]\n`;
+  const [agent] = config(agents).agents;
+  assert.ok(agent);
+  // The gateway's own process spec does not change; the sections it reads at start do.
+  const wiring = {
+    internal: [{ ...agent, name: "gateway" }],
+    agentEnv: { a: { OPENAI_API_KEY: "virtual" } },
+  };
+  const plan = computePlan(
+    { config: config(agents, providers(10)), wiring },
+    { config: config(agents, providers(20)), wiring },
+  );
+  assert.deepEqual(plan.restart, [{ name: "gateway", fields: ["providers"] }]);
+  assert.deepEqual(plan.keep, ["a"]);
+});
+
 test("the unified diff shows changed lines with context and hunk headers", () => {
   const before = "a\nb\nc\nd\ne\nf\ng\nh\n";
   const after = "a\nb\nc\nD\ne\nf\ng\nh\ni\n";
