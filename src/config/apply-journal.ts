@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { FlotillaError } from "../errors.ts";
 import { writeFileAtomic, writeManagedFile } from "./managed-files.ts";
 
 export type ApplyPhase = "applying" | "committed" | "rolling_back";
@@ -41,7 +42,15 @@ function journalFile(stateDir: string): string {
 export function readJournal(stateDir: string): ApplyJournal | undefined {
   const file = journalFile(stateDir);
   if (!existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, "utf8")) as ApplyJournal;
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as ApplyJournal;
+  } catch (cause) {
+    throw new FlotillaError(
+      "FLOTILLA_E_STATE",
+      `${file} cannot be read; compare the config with "flotilla restore" (the backups), then remove the file`,
+      { cause },
+    );
+  }
 }
 
 export function writeJournal(stateDir: string, journal: ApplyJournal): void {

@@ -33,7 +33,13 @@ export function createDriftWatch(options: DriftOptions) {
     for (const file of managedPaths(stateDir)) {
       const expected = lastWritten(stateDir, file);
       if (expected === undefined) continue;
-      const actual = existsSync(file) ? readFileSync(file, "utf8") : null;
+      let actual: string | null;
+      try {
+        actual = existsSync(file) ? readFileSync(file, "utf8") : null;
+      } catch (err) {
+        // unreadable (permissions changed, say): report it like any change, once
+        actual = `(unreadable: ${(err as NodeJS.ErrnoException).code})`;
+      }
       if (actual === expected) {
         reported.delete(file);
         continue;
@@ -53,7 +59,12 @@ export function createDriftWatch(options: DriftOptions) {
 
   function schedule(): void {
     timer = setTimeout(() => {
-      check();
+      try {
+        check();
+      } catch (err) {
+        // the index or a copy under stateDir could not be read: say so, keep checking
+        store.append({ kind: "config.drift_check_failed", data: { error: (err as Error).message } });
+      }
       schedule();
     }, every);
     timer.unref();

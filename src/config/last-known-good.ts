@@ -71,8 +71,13 @@ export function createLastKnownGoodTracker(deps: TrackerDeps) {
     timer = setTimeout(() => {
       timer = undefined;
       // Healthy now and nothing restarted during the window: good. Otherwise start a new window.
-      if (healthy() && fingerprint() === baseline) mark();
-      else arm();
+      if (!healthy() || fingerprint() !== baseline) return arm();
+      try {
+        mark();
+      } catch (err) {
+        deps.store.append({ kind: "config.last_known_good_failed", data: { error: (err as Error).message } });
+        arm();
+      }
     }, running.loaded.config.migrations.lastKnownGoodAfter);
     timer.unref();
   }
