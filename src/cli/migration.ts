@@ -98,10 +98,9 @@ export async function runMigration(input: MigrationInput): Promise<number> {
     files: input.files ?? [],
   });
   if (input.json) printJson({ applied: result.outcome !== "rolled_back", backupId: backup.id, ...result });
-  if (result.outcome === "rolled_back") {
-    if (input.json) return 1;
+  // With --json the result is on stdout and the error, as JSON, on stderr.
+  if (result.outcome === "rolled_back")
     throw new FlotillaError("FLOTILLA_E_APPLY_FAILED", describeFailure(result));
-  }
   if (!input.json) {
     const done = result.outcome === "unchanged" ? "nothing to change" : `applied (${result.id})`;
     print(`${done}; the previous config is backup ${backup.id}`);
