@@ -84,6 +84,26 @@ export function createMigrator(deps: MigratorDeps) {
     }
   }
 
+  /**
+   * The way back to `previous`, from what the supervisor actually runs (a failed reconcile may have
+   * stopped halfway): agents it lacks are added, extra ones removed, and any whose spec differs or that
+   * the forward plan restarted (env and wiring are not in the spec) are restarted.
+   */
+  function planBack(forward: Plan, previous: FleetSpec): Plan {
+    const back: Plan = { add: [], remove: [], restart: [], keep: [], settings: forward.settings };
+    const wanted = new Map(fleetOf(previous).map((agent) => [agent.name, agent]));
+    for (const { name } of supervisor.status()) if (!wanted.has(name)) back.remove.push(name);
+    for (const [name, spec] of wanted) {
+      const current = supervisor.spec(name);
+      const restarted = forward.restart.find((c) => c.name === name);
+      if (!current) back.add.push(name);
+      else if (restarted || JSON.stringify(current) !== JSON.stringify(spec))
+        back.restart.push({ name, fields: restarted?.fields ?? ["(rollback)"] });
+      else back.keep.push(name);
+    }
+    return back;
+  }
+
   /** Reconciles, then gates; an error on the way counts as a failed check (so it is rolled back). */
   async function attempt(
     change: () => Promise<void>,
@@ -183,7 +203,7 @@ export function createMigrator(deps: MigratorDeps) {
     event("config.rolling_back", { id });
     writeSide(stateDir, files, "before");
     event("config.files_restored", { id, files: files.map((f) => f.path) });
-    const back = computePlan(target, specOf(running));
+    const back = planBack(plan, specOf(running));
     const stillFailing = await attempt(
       () => reconcile(back, specOf(running), id),
       () => gate(back, specOf(running)),
