@@ -9,7 +9,13 @@ import {
   writeDaemonInfo,
 } from "./api/daemon-files.ts";
 import { createApiServer } from "./api/server.ts";
+import { existsSync, readFileSync } from "node:fs";
+import type { Settlement } from "./config/apply-journal.ts";
+import { createDriftWatch } from "./config/drift.ts";
+import { createLastKnownGoodTracker } from "./config/last-known-good.ts";
 import type { LoadedConfig } from "./config/load.ts";
+import { adoptManagedFile } from "./config/managed-files.ts";
+import { createMigrator, type RunningConfig } from "./config/migrator.ts";
 import type { AgentConfig } from "./config/schema.ts";
 import { type Constitution, createConstitution } from "./constitution/service.ts";
 import { FlotillaError } from "./errors.ts";
@@ -24,6 +30,18 @@ export interface DaemonOptions {
   onEvent?: (event: NewEvent) => void;
   /** Flotilla's own processes to supervise (the gateway) and env to inject into agents, from the CLI. */
   wiring?: FleetWiring;
+  /** The config file's text as validated (read from the file when not given). */
+  text?: string;
+  /** What `up` did with the journal of an apply a dead daemon left unfinished. */
+  recovered?: Settlement;
+}
+
+/** Takes the config file and the constitution under drift watch, as they are now. */
+function adoptFiles(running: RunningConfig): void {
+  const { config, file } = running.loaded;
+  adoptManagedFile(config.stateDir, file, running.text);
+  const articles = config.constitution.articles;
+  if (existsSync(articles)) adoptManagedFile(config.stateDir, articles, readFileSync(articles, "utf8"));
 }
 
 /** A store that also tells a listener about each event. */
@@ -44,20 +62,26 @@ function teeStore(store: Store, onEvent: ((event: NewEvent) => void) | undefined
 const AGENT_KEY_ENV = "FLOTILLA_AGENT_KEY";
 
 /** Each agent's virtual key from the wiring, for the violation route. */
-function agentKeys(wiring: FleetWiring | undefined): Record<string, string> {
+function agentKeys(wiring: FleetWiring): Record<string, string> {
   const keys: Record<string, string> = {};
-  for (const [agent, env] of Object.entries(wiring?.agentEnv ?? {}))
+  for (const [agent, env] of Object.entries(wiring.agentEnv))
     if (env[AGENT_KEY_ENV]) keys[agent] = env[AGENT_KEY_ENV];
   return keys;
 }
 
 /**
- * The hook run before every start of an agent: writes its brief. A brief that cannot be written is
- * recorded and the agent starts anyway (an unwritable workspace fails the agent on its own).
+ * The hook run before every start of an agent of the config (not Flotilla's own gateway): writes its
+ * brief. A brief that cannot be written is recorded and the agent starts anyway (an unwritable
+ * workspace fails the agent on its own).
  */
-function briefHook(constitution: Constitution, store: Store, agents: readonly string[], api: () => string) {
+function briefHook(
+  constitution: Constitution,
+  store: Store,
+  isAgent: (name: string) => boolean,
+  api: () => string,
+) {
   return function writeBriefBeforeStart(agent: AgentConfig): Record<string, string> | void {
-    if (!agents.includes(agent.name)) return;
+    if (!isAgent(agent.name)) return;
     const url = api();
     try {
       const written = constitution.writeBrief(agent.name, url || undefined);
@@ -88,7 +112,14 @@ export async function startDaemon(options: DaemonOptions) {
   try {
     const store = teeStore(openSqliteStore(join(config.stateDir, "ledger.db")), options.onEvent);
     closers.push({ name: "ledger", close: () => store.close() });
-    const constitution = createConstitution({ config, store });
+    const initial: RunningConfig = {
+      loaded: options.loaded,
+      wiring: options.wiring ?? { internal: [], agentEnv: {} },
+      text: options.text ?? (existsSync(file) ? readFileSync(file, "utf8") : ""),
+    };
+    // The running config: the migrator's once it exists, since an apply replaces it.
+    let current = (): RunningConfig => initial;
+    const constitution = createConstitution({ config: () => current().loaded.config, store });
     let apiUrl = "";
     const supervisor = createSupervisor({
       config,
@@ -96,13 +127,36 @@ export async function startDaemon(options: DaemonOptions) {
       beforeStart: briefHook(
         constitution,
         store,
-        config.agents.map((a) => a.name),
+        (name) => current().loaded.config.agents.some((a) => a.name === name),
         () => apiUrl,
       ),
       ...(options.wiring ? { internal: options.wiring.internal, injectedEnv: options.wiring.agentEnv } : {}),
     });
+    if (options.recovered) store.append({ kind: "config.recovered", data: { ...options.recovered } });
     const orphans = await supervisor.prepare();
     closers.push({ name: "supervisor", close: () => supervisor.close() });
+    const running = initial;
+    adoptFiles(running);
+    const drift = createDriftWatch({ stateDir: config.stateDir, store, every: config.drift.every });
+    const lastKnownGood = createLastKnownGoodTracker({ store, status: () => supervisor.status(), running });
+    const migrator = createMigrator({
+      supervisor,
+      store,
+      running,
+      onCommitted: (next) => {
+        drift.setInterval(next.loaded.config.drift.every);
+        lastKnownGood.reset(next);
+      },
+    });
+    current = () => migrator.running();
+    closers.push({
+      name: "migrations",
+      close: async () => {
+        await migrator.close();
+        lastKnownGood.close();
+        drift.close();
+      },
+    });
     let stopping: Promise<string[]> | undefined;
     let onStopped: (order: string[]) => void = () => {};
     const stopped = new Promise<string[]>((resolve) => {
@@ -120,10 +174,11 @@ export async function startDaemon(options: DaemonOptions) {
     const api = createApiServer({
       supervisor,
       store,
+      migrator,
       token: readToken(config.stateDir),
       shutdown: () => void stop(),
       constitution,
-      agentKeys: agentKeys(options.wiring),
+      agentKeys: () => agentKeys(current().wiring),
     });
     let url: string;
     try {
@@ -144,7 +199,9 @@ export async function startDaemon(options: DaemonOptions) {
       data: { pid: process.pid, api: url, agents: config.agents.length },
     });
     supervisor.startAll();
-    return { url, supervisor, store, orphans, stop, stopped };
+    drift.start();
+    lastKnownGood.reset();
+    return { url, supervisor, store, orphans, migrator, drift, stop, stopped };
   } catch (err) {
     await closeAll();
     throw err;

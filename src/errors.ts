@@ -19,6 +19,9 @@ export const ERROR_CODES = {
   FLOTILLA_E_CONSTITUTION_REQUIRED: "the constitution is required but missing or empty",
   FLOTILLA_E_AMENDMENT_INVALID: "an amendment names no existing article or lacks its text or reason",
   FLOTILLA_E_PENALTY_INVALID: "a penalty is missing a field or is too vague",
+  FLOTILLA_E_APPLY_BUSY: "another config apply is in progress",
+  FLOTILLA_E_APPLY_FAILED: "a config apply failed its health check and was rolled back",
+  FLOTILLA_E_BACKUP_NOT_FOUND: "no backup has that id",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -7,7 +7,6 @@ import { type DaemonInfo, readDaemonInfo } from "./daemon-files.ts";
 export interface ApiClient {
   info: DaemonInfo;
   get<T>(path: string): Promise<T>;
-  /** POSTs `body` (when given) as JSON. */
   post<T>(path: string, body?: unknown): Promise<T>;
   /** Opens an SSE stream and calls onData with each parsed `data:` payload until aborted or closed. */
   stream(path: string, onData: (data: unknown) => void, signal?: AbortSignal): Promise<void>;
@@ -25,14 +24,13 @@ export function connectDaemon(stateDir: string): ApiClient {
   const token = readFileSync(join(stateDir, "token"), "utf8").trim();
   const headers = { authorization: `Bearer ${token}` };
 
-  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  async function call<T>(method: string, path: string, payload?: unknown): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${info?.api}${path}`, {
         method,
-        ...(body === undefined
-          ? { headers }
-          : { headers: { ...headers, "content-type": "application/json" }, body: JSON.stringify(body) }),
+        headers: payload === undefined ? headers : { ...headers, "content-type": "application/json" },
+        ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
       });
     } catch (cause) {
       throw new FlotillaError(

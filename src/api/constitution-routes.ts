@@ -6,28 +6,14 @@
 import type { IncomingMessage } from "node:http";
 import type { Constitution } from "../constitution/service.ts";
 import { FlotillaError } from "../errors.ts";
-import { bearerOf, sameText } from "./bearer.ts";
+import { bearerOf, readJson, sameText } from "./request.ts";
 
 /** Largest request body the constitution routes read (bytes). */
 const MAX_BODY = 64 * 1024;
 
-/** Reads a small JSON object body; a bad body is a 400 naming what to send. */
-export async function readJsonBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY)
-      throw new FlotillaError("FLOTILLA_E_USAGE", `request body over ${MAX_BODY} bytes`, { status: 413 });
-    chunks.push(chunk);
-  }
-  const text = Buffer.concat(chunks).toString("utf8");
-  let body: unknown;
-  try {
-    body = text.trim() === "" ? {} : JSON.parse(text);
-  } catch {
-    throw new FlotillaError("FLOTILLA_E_USAGE", "the request body is not JSON; send a JSON object");
-  }
+/** Reads a small JSON object body; anything else is a 400 naming what to send. */
+async function readObject(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const body = await readJson(req, MAX_BODY);
   if (!body || typeof body !== "object" || Array.isArray(body))
     throw new FlotillaError("FLOTILLA_E_USAGE", "the request body must be a JSON object");
   return body as Record<string, unknown>;
@@ -70,7 +56,7 @@ export async function reportViolation(
       { status: 401 },
     );
   }
-  const penalty = constitution.reportViolation(agent, penaltyFields(await readJsonBody(req)));
+  const penalty = constitution.reportViolation(agent, penaltyFields(await readObject(req)));
   return { penalty, strict: true };
 }
 
@@ -82,7 +68,7 @@ export async function constitutionRoute(
 ): Promise<unknown> {
   if (req.method !== "POST") return undefined;
   if (path === "/v1/constitution/amendments") {
-    const body = await readJsonBody(req);
+    const body = await readObject(req);
     const amendment = constitution.amend({
       ...(typeof body.article === "number" || typeof body.article === "string"
         ? { article: body.article }
@@ -93,7 +79,7 @@ export async function constitutionRoute(
     return { amendment };
   }
   if (path === "/v1/penalties") {
-    const body = await readJsonBody(req);
+    const body = await readObject(req);
     const agent = str(body.agent);
     return { penalty: constitution.addPenalty({ ...penaltyFields(body), ...(agent ? { agent } : {}) }) };
   }

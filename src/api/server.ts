@@ -2,10 +2,11 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FlotillaError, isFlotillaError } from "../errors.ts";
+import type { ApplyRequest, Migrator } from "../config/migrator.ts";
 import type { Constitution } from "../constitution/service.ts";
 import type { Store } from "../ledger/store.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
-import { bearerOf, sameText } from "./bearer.ts";
+import { bearerOf, readJson, sameText } from "./request.ts";
 import { constitutionRoute, reportViolation } from "./constitution-routes.ts";
 
 // Not an ESM import: that would build node:http's whole namespace and load undici (about 13 MB RSS).
@@ -14,13 +15,15 @@ const { createServer } = process.getBuiltinModule("node:http");
 export interface ApiDeps {
   supervisor: Supervisor;
   store: Store;
+  /** Config changes as migrations (GET /v1/config, POST /v1/config/apply). */
+  migrator: Migrator;
   token: string;
   /** Asks the daemon to stop everything and exit. */
   shutdown: () => void;
   /** Amendments, penalties and strict mode; without it those routes answer 404. */
   constitution?: Constitution;
-  /** Each agent's virtual key, for POST /v1/violations. */
-  agentKeys?: Record<string, string>;
+  /** Each agent's virtual key now (an apply may add agents), for POST /v1/violations. */
+  agentKeys?: () => Record<string, string>;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -74,7 +77,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): 
   const method = req.method ?? "GET";
   if (url.pathname === "/healthz") return send(res, 200, { ok: true });
   if (method === "POST" && url.pathname === "/v1/violations" && deps.constitution)
-    return send(res, 201, await reportViolation(req, deps.constitution, deps.agentKeys ?? {}));
+    return send(res, 201, await reportViolation(req, deps.constitution, deps.agentKeys?.() ?? {}));
   if (!sameText(bearerOf(req), deps.token)) {
     throw new FlotillaError(
       "FLOTILLA_E_UNAUTHORIZED",
@@ -93,6 +96,14 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): 
     return send(res, 200, {
       events: deps.store.query({ limit, ...(agent ? { agent } : {}), ...(kind ? { kindPrefix: kind } : {}) }),
     });
+  }
+  if (method === "GET" && url.pathname === "/v1/config") {
+    const running = deps.migrator.running();
+    return send(res, 200, { file: running.loaded.file, text: running.text });
+  }
+  if (method === "POST" && url.pathname === "/v1/config/apply") {
+    // The CLI validated this body with the schema; the daemon only carries it out.
+    return send(res, 200, await deps.migrator.apply((await readJson(req)) as ApplyRequest));
   }
   if (method === "POST" && url.pathname === "/v1/shutdown") {
     send(res, 202, { stopping: true });

@@ -15,7 +15,7 @@ import { openSqliteStore } from "../ledger/sqlite-store.ts";
 export function withConstitution<T>(config: FlotillaConfig, use: (constitution: Constitution) => T): T {
   const store = openSqliteStore(join(config.stateDir, "ledger.db"));
   try {
-    return use(createConstitution({ config, store }));
+    return use(createConstitution({ config: () => config, store }));
   } finally {
     store.close();
   }

@@ -135,8 +135,12 @@ export function loadConfig(file: string): LoadedConfig {
   }
   const result = validateConfigText(text, file);
   if (!result.ok) throw new FlotillaError("FLOTILLA_E_CONFIG_INVALID", formatProblems(result.problems));
+  return resolveConfig(result.config, file);
+}
+
+/** Resolves a validated config's paths against `file`'s folder and freezes it. */
+export function resolveConfig(config: FlotillaConfig, file: string): LoadedConfig {
   const base = dirname(file);
-  const config = result.config;
   config.stateDir = expandPath(config.stateDir, base);
   config.constitution.articles = expandPath(config.constitution.articles, base);
   for (const agent of config.agents) {

@@ -159,7 +159,9 @@ const constitutionSchema = z
       .string()
       .min(1)
       .prefault("./constitution.md")
-      .describe("The articles: numbered Markdown headings, Article I supreme (relative to this file)"),
+      .describe(
+        "The articles: numbered Markdown headings, Article I supreme (relative to this file); backed up and watched for drift",
+      ),
     required: z
       .boolean()
       .prefault(false)
@@ -214,6 +216,29 @@ export const configSchema = z
       .record(z.string(), z.array(chainEntry).min(1, { message: "needs at least one chain entry" }))
       .prefault({})
       .describe("Logical model name → ordered failover chain"),
+    migrations: z
+      .strictObject({
+        healthTimeout: duration("60s")
+          .prefault("60s")
+          .describe("How long `config apply` waits for restarted and added agents to be healthy"),
+        healthyFor: duration("3s")
+          .prefault("3s")
+          .describe("How long those agents must stay running, without a restart, to count as healthy"),
+        lastKnownGoodAfter: duration("10m")
+          .prefault("10m")
+          .describe("A config the fleet has been healthy on this long becomes the last known good"),
+        keepBackups: z.number().int().min(1).prefault(20).describe("Backups kept under <stateDir>/backups"),
+      })
+      .prefault({})
+      .describe("Config changes as migrations: apply, health check, rollback, backups"),
+    drift: z
+      .strictObject({
+        every: duration("30s")
+          .prefault("30s")
+          .describe("How often the daemon compares the files it manages with what it last wrote"),
+      })
+      .prefault({})
+      .describe("Drift detection for managed files (config, constitution, briefs, generated configs)"),
   })
   .superRefine((config, ctx) => {
     const names = new Map<string, number>();

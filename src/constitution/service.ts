@@ -25,21 +25,25 @@ import {
   strictModes,
 } from "./records.ts";
 
+/** The parts of the config the constitution reads. */
+export type ConstitutionView = Pick<FlotillaConfig, "agents" | "constitution" | "stateDir">;
+
 export interface ConstitutionOptions {
-  config: Pick<FlotillaConfig, "agents" | "constitution" | "stateDir">;
+  /** The config now: a config apply may replace it while the daemon runs, so it is read on every call. */
+  config: () => ConstitutionView;
   store: Store;
 }
 
 export function createConstitution(options: ConstitutionOptions) {
-  const { config, store } = options;
-  const agentNames = config.agents.map((a) => a.name);
+  const { store } = options;
+  const agentNames = () => options.config().agents.map((a) => a.name);
 
   function agentConfig(name: string): AgentConfig {
-    const agent = config.agents.find((a) => a.name === name);
+    const agent = options.config().agents.find((a) => a.name === name);
     if (!agent) {
       throw new FlotillaError(
         "FLOTILLA_E_UNKNOWN_AGENT",
-        `no agent named "${name}" (agents: ${agentNames.join(", ") || "none"})`,
+        `no agent named "${name}" (agents: ${agentNames().join(", ") || "none"})`,
         { status: 404 },
       );
     }
@@ -47,7 +51,7 @@ export function createConstitution(options: ConstitutionOptions) {
   }
 
   function articles(): ArticlesFile {
-    return readArticles(config.constitution.articles);
+    return readArticles(options.config().constitution.articles);
   }
 
   return {
@@ -62,10 +66,10 @@ export function createConstitution(options: ConstitutionOptions) {
     },
     /** An operator's penalty. */
     addPenalty: (input: Partial<PenaltyInput>) =>
-      recordPenalty(store, input, { knownAgents: agentNames, source: "operator" }),
+      recordPenalty(store, input, { knownAgents: agentNames(), source: "operator" }),
     /** An agent's report of its own violation: a penalty, and strict mode until an operator clears it. */
     reportViolation: (agent: string, input: Partial<Omit<PenaltyInput, "agent">>) =>
-      recordPenalty(store, { ...input, agent }, { knownAgents: agentNames, source: "self" }),
+      recordPenalty(store, { ...input, agent }, { knownAgents: agentNames(), source: "self" }),
     /** Agents in strict mode now, by name. */
     strictModes: () => strictModes(store),
     /** Clears an agent's strict mode; false when it was not in strict mode. */
@@ -79,6 +83,7 @@ export function createConstitution(options: ConstitutionOptions) {
      * brief is written anyway, saying so).
      */
     writeBrief(name: string, apiUrl?: string): { path: string; warning?: string } {
+      const config = options.config();
       const agent = agentConfig(name);
       const path = join(agent.workspace, BRIEF_FILE);
       let constitution: ArticlesFile;
@@ -116,7 +121,7 @@ export function createConstitution(options: ConstitutionOptions) {
       agentConfig(name);
       return planDispatch(
         {
-          constitution: config.constitution,
+          constitution: options.config().constitution,
           articles: articles(),
           agent: name,
           strict: strictModes(store).has(name),

@@ -41,7 +41,7 @@ function setUp(
   };
   const store: Store = openSqliteStore(join(dir, "state", "ledger.db"));
   t.after(() => store.close());
-  return { dir, config, store, constitution: createConstitution({ config, store }) };
+  return { dir, config, store, constitution: createConstitution({ config: () => config, store }) };
 }
 
 function fails(fn: () => unknown, code: string, pattern: RegExp): void {
