@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LoadedConfig } from "../config/load.ts";
 import type { AgentConfig } from "../config/schema.ts";
+import { ensureStateDir } from "../api/daemon-files.ts";
 import { ensureGatewaySecret, virtualKey } from "./virtual-keys.ts";
 
 export const GATEWAY_AGENT = "gateway";
@@ -23,6 +24,7 @@ export function gatewayUrl(listen: string): string {
 
 export function fleetWiring(loaded: LoadedConfig): FleetWiring {
   const { config, file } = loaded;
+  ensureStateDir(config.stateDir);
   ensureGatewaySecret(config.stateDir);
   // Every agent gets its key, gateway or not: it also signs the agent's reports to the daemon.
   const keysOnly: FleetWiring["agentEnv"] = {};
