@@ -70,21 +70,16 @@ function agentKeys(wiring: FleetWiring): Record<string, string> {
 }
 
 /**
- * The hook run before every start of an agent of the config (not Flotilla's own gateway): writes its
- * brief. A brief that cannot be written is recorded and the agent starts anyway (an unwritable
- * workspace fails the agent on its own).
+ * The hook run before every start of an agent of the config (not Flotilla's own processes, such as the
+ * gateway): writes its brief from the spec being started. A brief that cannot be written is recorded
+ * and the agent starts anyway (an unwritable workspace fails the agent on its own).
  */
-function briefHook(
-  constitution: Constitution,
-  store: Store,
-  isAgent: (name: string) => boolean,
-  api: () => string,
-) {
+function briefHook(constitution: Constitution, store: Store, internal: readonly string[], api: () => string) {
   return function writeBriefBeforeStart(agent: AgentConfig): Record<string, string> | void {
-    if (!isAgent(agent.name)) return;
+    if (internal.includes(agent.name)) return;
     const url = api();
     try {
-      const written = constitution.writeBrief(agent.name, url || undefined);
+      const written = constitution.writeBrief(agent, url || undefined);
       store.append({ kind: "brief.written", agent: agent.name, data: written });
     } catch (err) {
       store.append({ kind: "brief.failed", agent: agent.name, data: { error: (err as Error).message } });
@@ -127,7 +122,7 @@ export async function startDaemon(options: DaemonOptions) {
       beforeStart: briefHook(
         constitution,
         store,
-        (name) => current().loaded.config.agents.some((a) => a.name === name),
+        initial.wiring.internal.map((a) => a.name),
         () => apiUrl,
       ),
       ...(options.wiring ? { internal: options.wiring.internal, injectedEnv: options.wiring.agentEnv } : {}),

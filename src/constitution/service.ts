@@ -78,13 +78,15 @@ export function createConstitution(options: ConstitutionOptions) {
       return clearStrict(store, agent);
     },
     /**
-     * Writes FLOTILLA.md into the agent's workspace (and, for OpenClaw, the pointer block in AGENTS.md).
+     * Writes FLOTILLA.md into the workspace of the agent (named, or given as the spec being started) (and, for OpenClaw, the pointer block in AGENTS.md).
      * Returns the brief's path, and a warning when the constitution file could not be parsed (the
      * brief is written anyway, saying so).
      */
-    writeBrief(name: string, apiUrl?: string): { path: string; warning?: string } {
+    writeBrief(which: string | AgentConfig, apiUrl?: string): { path: string; warning?: string } {
       const config = options.config();
-      const agent = agentConfig(name);
+      // The supervisor passes the spec it is starting: during an apply it is newer than the config here.
+      const agent = typeof which === "string" ? agentConfig(which) : which;
+      const name = agent.name;
       const path = join(agent.workspace, BRIEF_FILE);
       let constitution: ArticlesFile;
       let warning: string | undefined;

@@ -196,3 +196,34 @@ agents:
   const events = await runCli(["penalty", "list", "--json", "-c", file]);
   assert.equal((JSON.parse(events.stdout) as { penalties: unknown[] }).penalties.length, 2);
 });
+
+test("an agent added by config apply gets its brief and can report its own violation", async (t) => {
+  const sleeper = (name: string) =>
+    `  - { name: ${name}, command: [${JSON.stringify(NODE)}, "-e", "setInterval(() => {}, 1e9)"], workspace: ./ws/${name} }\n`;
+  const base = "version: 1\nstateDir: ./state\nagents:\n";
+  const { dir, file } = fleetDir(t, `${base}${sleeper("first")}`);
+  writeFileSync(join(dir, "constitution.md"), STARTER_CONSTITUTION);
+  assert.equal((await runCli(["up", "--detach", "-c", file])).code, 0);
+  await waitFor(
+    async () => (await status(file)).find((a) => a.name === "first" && a.state === "running"),
+    "first",
+  );
+  const proposed = join(dir, "proposed.yaml");
+  writeFileSync(proposed, `${base}${sleeper("first")}${sleeper("second")}`);
+  const apply = await runCli(["config", "apply", proposed, "--yes", "-c", file]);
+  assert.equal(apply.code, 0, apply.stderr);
+  await waitFor(
+    async () => (await status(file)).find((a) => a.name === "second" && a.state === "running"),
+    "second",
+  );
+  assert.match(readFileSync(join(dir, "ws/second/FLOTILLA.md"), "utf8"), /^# Flotilla brief for second/);
+  const key = (await runCli(["key", "second", "-c", file])).stdout.trim();
+  const api = readDaemonInfo(join(dir, "state"))?.api;
+  const res = await fetch(`${api}/v1/violations`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify(PENALTY),
+  });
+  assert.equal(res.status, 201);
+  assert.equal((await status(file)).find((a) => a.name === "second")?.strict, true);
+});
