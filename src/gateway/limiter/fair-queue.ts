@@ -92,22 +92,27 @@ export function createFairQueue(options: { clock: Clock; budgets: () => KeyBudge
       const w = next();
       if (!w) return;
       const found = probe(w.estTokens);
-      if ("key" in found) {
-        remove(w);
-        w.resolve(grant(found.key, w, w.enqueuedAt));
-        continue;
-      }
-      const now = clock.now();
-      if (now + found.waitMs > w.deadlineMs) {
-        remove(w);
-        w.reject(new QueueTimeoutError(Number.isFinite(found.waitMs) ? found.waitMs : w.deadlineMs - now));
-        continue;
-      }
-      // Concurrency frees up on release (we are told); windows and cool-downs free up with time.
-      if (Number.isFinite(found.waitMs)) timer = clock.setTimeout(pump, Math.max(1, found.waitMs));
-      else timer = clock.setTimeout(pump, Math.max(1, w.deadlineMs - now));
-      return;
+      if (!("key" in found)) break;
+      remove(w);
+      w.resolve(grant(found.key, w, w.enqueuedAt));
     }
+    // Nobody can go now. Refuse every waiter whose earliest possible start is past its deadline (not only
+    // the head: one behind it must not sit on to its deadline unanswered), then wake at the next change.
+    const now = clock.now();
+    let wake = Number.POSITIVE_INFINITY;
+    for (const w of [...waiters]) {
+      const found = probe(w.estTokens);
+      const waitMs = "key" in found ? 0 : found.waitMs;
+      if (Number.isFinite(waitMs) ? now + waitMs > w.deadlineMs : now >= w.deadlineMs) {
+        remove(w);
+        w.reject(new QueueTimeoutError(Number.isFinite(waitMs) ? waitMs : 0));
+        continue;
+      }
+      // Windows and cool-downs free up with time; concurrency frees up on release (we are told).
+      if (waitMs > 0 && Number.isFinite(waitMs)) wake = Math.min(wake, waitMs);
+      wake = Math.min(wake, w.deadlineMs - now);
+    }
+    if (waiters.length > 0 && Number.isFinite(wake)) timer = clock.setTimeout(pump, Math.max(1, wake));
   }
 
   let subscribed = false;
@@ -122,12 +127,12 @@ export function createFairQueue(options: { clock: Clock; budgets: () => KeyBudge
       subscribe();
       const now = clock.now();
       if (request.signal?.aborted) return Promise.reject(new DOMException("aborted", "AbortError"));
-      if (waiters.length === 0) {
-        const found = probe(request.estTokens);
-        if ("key" in found) return Promise.resolve(grant(found.key, request, now));
-        if (now + found.waitMs > request.deadlineMs && Number.isFinite(found.waitMs)) {
-          return Promise.reject(new QueueTimeoutError(found.waitMs));
-        }
+      const found = probe(request.estTokens);
+      if ("key" in found) {
+        if (waiters.length === 0) return Promise.resolve(grant(found.key, request, now));
+      } else if (Number.isFinite(found.waitMs) && now + found.waitMs > request.deadlineMs) {
+        // Even with nobody ahead it could not start in time: refuse at once, saying when to come back.
+        return Promise.reject(new QueueTimeoutError(found.waitMs));
       }
       return new Promise<Grant>((resolve, reject) => {
         const onAbort = () => {
