@@ -30,6 +30,21 @@ export const providerLimits = z
   })
   .describe("Limits the gateway keeps to for each key of this provider");
 
+export const oauthSchema = z
+  .strictObject({
+    kind: z.literal("oauth2").describe("OAuth2 refresh-token grant (RFC 6749 §6)"),
+    tokenUrl: z
+      .url({ message: 'must be a URL such as "https://auth.example.com/oauth/token"' })
+      .describe("Token endpoint the refresh token is traded at"),
+    clientId: z.string().min(1).optional().describe("client_id sent with each refresh"),
+    clientSecret: secretRef.optional().describe("client_secret sent with each refresh, as a reference"),
+    scope: z.string().min(1).optional().describe("scope sent with each refresh"),
+    refreshBefore: duration("60s")
+      .prefault("60s")
+      .describe("Refresh this long before the access token expires (at most half its lifetime)"),
+  })
+  .describe("Short-lived access tokens: each keys entry is then a refresh token");
+
 const price = z
   .strictObject({
     input: z.number().nonnegative().describe("USD per million input tokens"),
@@ -52,7 +67,8 @@ export const providerSchema = z
     keys: z
       .array(secretRef)
       .min(1, { message: "needs at least one key reference" })
-      .describe("Real API keys, as references"),
+      .describe("Real API keys, as references (with auth.kind oauth2: refresh tokens)"),
+    auth: oauthSchema.optional(),
     limits: providerLimits.prefault({}),
     prices: z.record(z.string(), price).prefault({}).describe("Prices per upstream model name"),
     timeout: duration("120s").prefault("120s").describe("Upstream timeout for one attempt"),

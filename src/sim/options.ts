@@ -1,13 +1,50 @@
 /** The simulator's options: keys and their limits, latency, scripted answers and faults, validated from YAML or JSON. */
 import { z } from "zod";
 
+export const keyFaultSchema = z
+  .strictObject({
+    kind: z
+      .enum(["rate_limited", "quota", "billing", "revoked", "forbidden", "server_error"])
+      .describe(
+        "rate_limited: 429 with Retry-After; quota: OpenAI insufficient_quota / Anthropic low credit; billing: 402; revoked: 401; forbidden: 403; server_error: 500",
+      ),
+    times: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe("Only the next N requests on this key; default all"),
+    retryAfterMs: z.number().int().positive().prefault(1000).describe("rate_limited: how long to ask for"),
+    retryAfterHeader: z
+      .enum(["seconds", "ms", "both"])
+      .prefault("both")
+      .describe("rate_limited: send retry-after (seconds), retry-after-ms, or both"),
+  })
+  .describe("A scripted provider error for one key");
+
 const limits = z.strictObject({
   rpm: z.number().int().positive().optional(),
   tpm: z.number().int().positive().optional(),
   rph: z.number().int().positive().optional(),
   tph: z.number().int().positive().optional(),
   concurrency: z.number().int().positive().optional(),
+  fault: keyFaultSchema.optional(),
 });
+
+export const oauthSchema = z
+  .strictObject({
+    refreshTokens: z
+      .record(z.string(), limits)
+      .prefault({})
+      .describe("Refresh tokens POST /oauth/token accepts, with the limits of the access tokens each yields"),
+    accessTokenTtlSec: z.number().int().positive().prefault(3600).describe("Lifetime of an access token"),
+    rotate: z
+      .boolean()
+      .prefault(false)
+      .describe("Each refresh issues a new refresh token and retires the old"),
+    delayMs: z.number().nonnegative().prefault(0).describe("Latency of the token endpoint"),
+  })
+  .describe("An OAuth2 token endpoint (refresh_token grant) for providers that use short-lived tokens");
 
 export const faultsSchema = z.strictObject({
   errorRate: z.number().min(0).max(1).prefault(0).describe("Share of requests answered 500/503"),
@@ -53,9 +90,12 @@ export const simOptionsSchema = z.strictObject({
     )
     .prefault([]),
   faults: faultsSchema.prefault({}),
+  oauth: oauthSchema.prefault({}),
 });
 
 export type SimOptions = z.output<typeof simOptionsSchema>;
 export type SimOptionsInput = z.input<typeof simOptionsSchema>;
 export type Faults = SimOptions["faults"];
 export type KeyLimits = z.output<typeof limits>;
+export type KeyFault = z.output<typeof keyFaultSchema>;
+export type OAuthOptions = z.output<typeof oauthSchema>;

@@ -122,12 +122,21 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
     cooldown(untilMs: number, _reason?: string): void {
       coolUntil = Math.max(coolUntil, untilMs);
     },
-    /** Learns limits and remaining quota from OpenAI `x-ratelimit-*` or Anthropic `anthropic-ratelimit-*` headers. */
-    learn(headers: Record<string, string | string[] | undefined>): void {
+    /**
+     * Learns limits and remaining quota from OpenAI `x-ratelimit-*` or Anthropic `anthropic-ratelimit-*`
+     * headers: a lower real limit replaces the configured one; no quota left cools the key down until the
+     * reset. Returns the limits it tightened, if any.
+     */
+    learn(
+      headers: Record<string, string | string[] | undefined>,
+    ): { rpm?: number; tpm?: number } | undefined {
       const now = clock.now();
+      let changed: { rpm?: number; tpm?: number } | undefined;
       const tighten = (key: "rpm" | "tpm", value: string | undefined) => {
         const n = Number(value);
-        if (value !== undefined && Number.isFinite(n) && n > 0) limits[key] = Math.min(limits[key] ?? n, n);
+        if (value === undefined || !Number.isFinite(n) || n <= 0 || n >= (limits[key] ?? Infinity)) return;
+        limits[key] = n;
+        changed = { ...changed, [key]: n };
       };
       tighten(
         "rpm",
@@ -153,6 +162,7 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
         if (resetMs !== undefined && Number.isFinite(resetMs) && resetMs > 0)
           coolUntil = Math.max(coolUntil, now + resetMs);
       }
+      return changed;
     },
     /** Called whenever a slot frees up. */
     onRelease(listener: () => void): () => void {
