@@ -43,6 +43,7 @@ export function createProviderRuntime(provider: Provider, options: RuntimeOption
   const retired = new Set<number>();
 
   function retire(keyIndex: number, reason: string): void {
+    if (retired.has(keyIndex)) return;
     retired.add(keyIndex);
     budgets[keyIndex]?.cooldown(clock.now() + RETIRED_MS, reason);
     event("gateway.key_dead", {
@@ -94,7 +95,7 @@ export function createProviderRuntime(provider: Provider, options: RuntimeOption
     },
     rejected(keyIndex, apiKey) {
       if ((credentials[keyIndex] as Credential).renew(apiKey)) return "renewed";
-      if (!retired.has(keyIndex)) retire(keyIndex, "rejected");
+      retire(keyIndex, "rejected");
       return "retired";
     },
   };
