@@ -2,11 +2,10 @@
 import assert from "node:assert/strict";
 import { type TestContext, test } from "node:test";
 import { createSimulator } from "../../src/sim/simulator.ts";
-import type { KeyFault } from "../../src/sim/options.ts";
+
 import { startGateway } from "../support/gateway.ts";
 
 type Kind = "openai" | "anthropic";
-type Fault = Partial<KeyFault> & Pick<KeyFault, "kind">;
 
 /** A simulator with keys k1 (scripted) and k2, and a gateway whose one provider holds both, k1 first. */
 async function pool(t: TestContext, kind: Kind, k1: Record<string, unknown>, keys = ["k1", "k2"]) {
