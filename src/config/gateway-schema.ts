@@ -1,5 +1,6 @@
 /** The gateway's part of flotilla.yaml: where it listens, the providers and their keys and limits, and the logical models. */
 import { z } from "zod";
+import { simOptionsSchema } from "../sim/options.ts";
 import { DURATION_PATTERN, parseDuration, parseSize, SIZE_PATTERN } from "./units.ts";
 
 const secretRef = z.union([
@@ -115,3 +116,15 @@ export const budgetSchema = z
     daily: z.number().positive().describe("USD per day; requests stop with a clear error past it"),
   })
   .describe("Spending limits for one agent");
+
+export const simulatorSchema = simOptionsSchema
+  .extend({
+    listen: z
+      .string()
+      .regex(/^[^:]+:\d+$/, { message: 'must be "HOST:PORT", such as "127.0.0.1:48301"' })
+      .prefault("127.0.0.1:48301")
+      .describe("Where the simulator listens; point providers' baseUrl here"),
+  })
+  .describe(
+    "A provider simulator the daemon runs and supervises (flotilla sim -c FILE), for the demo and drills",
+  );

@@ -1,6 +1,12 @@
 /** The flotilla.yaml schema: one zod schema, validated once at the edge, exported as JSON Schema too. */
 import { z } from "zod";
-import { budgetSchema, chainEntry, gatewaySchema, providerSchema } from "./gateway-schema.ts";
+import {
+  budgetSchema,
+  chainEntry,
+  gatewaySchema,
+  providerSchema,
+  simulatorSchema,
+} from "./gateway-schema.ts";
 import { DURATION_PATTERN, parseBurst, parseDuration, parseSize, SIZE_PATTERN } from "./units.ts";
 
 const duration = (example: string) =>
@@ -171,6 +177,7 @@ export const configSchema = z
       .record(z.string(), z.array(chainEntry).min(1, { message: "needs at least one chain entry" }))
       .prefault({})
       .describe("Logical model name → ordered failover chain"),
+    simulator: simulatorSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const names = new Map<string, number>();
@@ -222,6 +229,13 @@ export const configSchema = z
           code: "custom",
           path: ["agents", index, "name"],
           message: 'the name "gateway" is taken by Flotilla\'s own gateway process; rename this agent',
+        });
+      }
+      if (agent.name === "simulator" && config.simulator) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["agents", index, "name"],
+          message: 'the name "simulator" is taken by the provider simulator (simulator:); rename this agent',
         });
       }
       if (agent.model !== undefined && !(agent.model in config.models)) {

@@ -49,7 +49,12 @@ export const oauthSchema = z
 export const faultsSchema = z.strictObject({
   errorRate: z.number().min(0).max(1).prefault(0).describe("Share of requests answered 500/503"),
   outages: z
-    .array(z.strictObject({ fromMs: z.number().nonnegative(), toMs: z.number().nonnegative() }))
+    .array(
+      z.strictObject({
+        fromMs: z.number().nonnegative().describe("Start, ms after the simulator started"),
+        toMs: z.number().nonnegative().describe("End, ms after the simulator started"),
+      }),
+    )
     .prefault([])
     .describe("Windows (ms after start) during which every request gets 503"),
   hangRate: z.number().min(0).max(1).prefault(0).describe("Share of requests accepted and never answered"),
@@ -67,29 +72,53 @@ export const simOptionsSchema = z.strictObject({
     .record(z.string(), limits)
     .prefault({ "sim-key": {} })
     .describe("Accepted API keys and their limits"),
-  acceptAnyKey: z.boolean().prefault(false),
-  models: z.array(z.string()).prefault(["sim-large", "sim-small"]),
+  acceptAnyKey: z
+    .boolean()
+    .prefault(false)
+    .describe("Accept any key (without limits), not only those listed"),
+  models: z
+    .array(z.string())
+    .prefault(["sim-large", "sim-small"])
+    .describe("Model names GET /v1/models lists"),
   latency: z
     .strictObject({
-      firstTokenMs: z.number().nonnegative().prefault(0),
-      jitterMs: z.number().nonnegative().prefault(0),
+      firstTokenMs: z
+        .number()
+        .nonnegative()
+        .prefault(0)
+        .describe("Delay before the first byte of an answer (ms)"),
+      jitterMs: z
+        .number()
+        .nonnegative()
+        .prefault(0)
+        .describe("Extra random delay, uniform in [0, jitterMs) (ms)"),
     })
-    .prefault({}),
-  chunkDelayMs: z.number().nonnegative().prefault(0),
+    .prefault({})
+    .describe("Latency distribution of answers"),
+  chunkDelayMs: z.number().nonnegative().prefault(0).describe("Delay between stream frames (ms)"),
   words: z.number().int().positive().prefault(12).describe("Words in a generated answer"),
-  seed: z.number().int().prefault(1),
+  seed: z
+    .number()
+    .int()
+    .prefault(1)
+    .describe("Seed of the random draws (latency, faults): runs repeat exactly"),
   script: z
     .array(
       z.strictObject({
-        match: z.string().optional(),
-        reply: z.string().optional(),
+        match: z
+          .string()
+          .optional()
+          .describe("Applies when the last user message contains this; none: always"),
+        reply: z.string().optional().describe("The text answer"),
         toolCall: z
           .strictObject({ name: z.string(), arguments: z.record(z.string(), z.unknown()) })
-          .optional(),
+          .optional()
+          .describe("A tool call to answer with while tools are offered"),
       }),
     )
-    .prefault([]),
-  faults: faultsSchema.prefault({}),
+    .prefault([])
+    .describe("Scripted answers, first match wins; otherwise a deterministic sentence"),
+  faults: faultsSchema.prefault({}).describe("Faults on every key"),
   oauth: oauthSchema.prefault({}),
 });
 
