@@ -21,6 +21,13 @@ const duration = (example: string) =>
 
 const count = z.number().int().positive();
 
+/** A "HOST:PORT" listen address, defaulting to `fallback`. */
+const listenAddress = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[^:]+:\d+$/, { message: `must be "HOST:PORT", such as "${fallback}"` })
+    .prefault(fallback);
+
 export const providerLimits = z
   .strictObject({
     rpm: count.optional().describe("Requests per minute, per key"),
@@ -90,11 +97,7 @@ export const chainEntry = z
 
 export const gatewaySchema = z
   .strictObject({
-    listen: z
-      .string()
-      .regex(/^[^:]+:\d+$/, { message: 'must be "HOST:PORT", such as "127.0.0.1:48300"' })
-      .prefault("127.0.0.1:48300")
-      .describe("Gateway address agents reach; loopback by default"),
+    listen: listenAddress("127.0.0.1:48300").describe("Gateway address agents reach; loopback by default"),
     maxBodySize: z
       .string()
       .regex(SIZE_PATTERN, { message: 'must be a size such as "10M"' })
@@ -119,11 +122,9 @@ export const budgetSchema = z
 
 export const simulatorSchema = simOptionsSchema
   .extend({
-    listen: z
-      .string()
-      .regex(/^[^:]+:\d+$/, { message: 'must be "HOST:PORT", such as "127.0.0.1:48301"' })
-      .prefault("127.0.0.1:48301")
-      .describe("Where the simulator listens; point providers' baseUrl here"),
+    listen: listenAddress("127.0.0.1:48301").describe(
+      "Where the simulator listens; point providers' baseUrl here",
+    ),
   })
   .describe(
     "A provider simulator the daemon runs and supervises (flotilla sim -c FILE), for the demo and drills",
