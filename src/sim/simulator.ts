@@ -10,6 +10,7 @@ import { createKeyFaults, faultAnswer } from "./key-faults.ts";
 import {
   type Faults,
   type KeyFault,
+  keyFaultSchema,
   type SimOptions,
   type SimOptionsInput,
   simOptionsSchema,
@@ -228,6 +229,14 @@ export function createSimulator(input: SimOptionsInput = {}, clock: () => number
       const patch = await readJson(req);
       faults = { ...faults, ...(patch as Partial<Faults>) };
       return send(res, 200, { faults });
+    }
+    const keyFault = /^\/_sim\/keys\/([^/]+)\/fault$/.exec(path ?? "");
+    if (req.method === "POST" && keyFault) {
+      // A drill scripts one key's errors while the simulator runs; an empty body clears them.
+      const parsed = keyFaultSchema.safeParse(await readJson(req));
+      const key = decodeURIComponent(keyFault[1] as string);
+      keyFaults.set(key, parsed.success ? parsed.data : undefined);
+      return send(res, 200, { key, fault: parsed.success ? parsed.data : null });
     }
     if (req.method === "POST" && path === "/_sim/reset") {
       stats.clear();
