@@ -3,15 +3,18 @@ import { z } from "zod";
 import { simOptionsSchema } from "../sim/options.ts";
 import { DURATION_PATTERN, parseDuration, parseSize, SIZE_PATTERN } from "./units.ts";
 
-const secretRef = z.union([
-  z.strictObject({
-    env: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-      .describe("Name of an environment variable"),
-  }),
-  z.strictObject({ file: z.string().min(1).describe("Path of a file holding the secret") }),
-]);
+const secretRef = z.union(
+  [
+    z.strictObject({
+      env: z
+        .string()
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+        .describe("Name of an environment variable"),
+    }),
+    z.strictObject({ file: z.string().min(1).describe("Path of a file holding the secret") }),
+  ],
+  { error: "must be a reference, { env: NAME } or { file: path }, never the secret itself" },
+);
 
 const duration = (example: string) =>
   z
