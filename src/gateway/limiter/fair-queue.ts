@@ -88,29 +88,29 @@ export function createFairQueue(options: { clock: Clock; budgets: () => KeyBudge
   function pump(): void {
     timer?.cancel();
     timer = undefined;
+    let blockedFor = 0;
     for (;;) {
       const w = next();
       if (!w) return;
       const found = probe(w.estTokens);
-      if (!("key" in found)) break;
+      if (!("key" in found)) {
+        blockedFor = found.waitMs;
+        break;
+      }
       remove(w);
       w.resolve(grant(found.key, w, w.enqueuedAt));
     }
-    // Nobody can go now. Refuse every waiter whose earliest possible start is past its deadline (not only
-    // the head: one behind it must not sit on to its deadline unanswered), then wake at the next change.
+    // The head cannot go for `blockedFor` ms (infinite: until a release), and nobody passes the head, so
+    // no waiter starts sooner. Refuse each one whose deadline comes first (not only the head: one behind
+    // it must not sit on to its deadline unanswered), then wake at the next change. Comparisons only.
     const now = clock.now();
-    let wake = Number.POSITIVE_INFINITY;
+    const finite = Number.isFinite(blockedFor);
+    let wake = finite ? blockedFor : Number.POSITIVE_INFINITY;
     for (const w of [...waiters]) {
-      const found = probe(w.estTokens);
-      const waitMs = "key" in found ? 0 : found.waitMs;
-      if (Number.isFinite(waitMs) ? now + waitMs > w.deadlineMs : now >= w.deadlineMs) {
+      if (finite ? now + blockedFor > w.deadlineMs : now >= w.deadlineMs) {
         remove(w);
-        w.reject(new QueueTimeoutError(Number.isFinite(waitMs) ? waitMs : 0));
-        continue;
-      }
-      // Windows and cool-downs free up with time; concurrency frees up on release (we are told).
-      if (waitMs > 0 && Number.isFinite(waitMs)) wake = Math.min(wake, waitMs);
-      wake = Math.min(wake, w.deadlineMs - now);
+        w.reject(new QueueTimeoutError(finite ? blockedFor : 0));
+      } else wake = Math.min(wake, w.deadlineMs - now);
     }
     if (waiters.length > 0 && Number.isFinite(wake)) timer = clock.setTimeout(pump, Math.max(1, wake));
   }
