@@ -65,12 +65,19 @@ test("hour windows, concurrency and cool-downs", () => {
 test("limits and remaining quota are learned from OpenAI and Anthropic headers", () => {
   const clock = createFakeClock();
   const openai = createKeyBudget({ rpm: 100 }, clock);
-  openai.learn({
+  const learned = openai.learn({
     "x-ratelimit-limit-requests": "50",
     "x-ratelimit-remaining-requests": "0",
     "x-ratelimit-reset-requests": "6m0s",
   });
+  assert.deepEqual(learned, { rpm: 50 }, "says what it tightened (the gateway records it)");
   assert.equal(openai.snapshot().limits.rpm, 50, "a lower real limit tightens the budget");
+  assert.equal(
+    openai.learn({ "x-ratelimit-limit-requests": "80" }),
+    undefined,
+    "a higher one changes nothing",
+  );
+  assert.equal(openai.snapshot().limits.rpm, 50);
   const waiting = openai.check(1);
   assert.ok(!waiting.ok && waiting.reason === "cooldown" && waiting.waitMs === 360_000);
   const anthropic = createKeyBudget({}, clock);
