@@ -36,6 +36,7 @@ export class CredentialError extends Error {
 
 const REFRESH_TIMEOUT_MS = 15_000; // one call to the token endpoint
 const DEFAULT_TTL_S = 3_600; // when the endpoint leaves out expires_in
+const BACKGROUND_RETRY_MS = 5_000; // a failed background refresh is tried again after this long, not per request
 const FRESH_MS = 5_000; // a token refused within this long of its issue means the credential itself is bad
 const PERMANENT = new Set([
   "invalid_grant",
@@ -59,6 +60,7 @@ export function oauthCredential(
   let expiresAt = 0;
   let refreshAt = 0;
   let inFlight: Promise<string> | undefined;
+  let retryAt = 0;
 
   async function refresh(): Promise<string> {
     const form = new URLSearchParams({ grant_type: "refresh_token", refresh_token: refreshToken });
@@ -97,6 +99,7 @@ export function oauthCredential(
     inFlight ??= refresh()
       .catch((err: unknown) => {
         const permanent = err instanceof CredentialError && err.permanent;
+        retryAt = clock.now() + BACKGROUND_RETRY_MS;
         event("gateway.token_refresh_failed", { error: (err as Error).message, permanent });
         throw err;
       })
@@ -111,7 +114,7 @@ export function oauthCredential(
       const now = clock.now();
       if (token !== undefined && now < expiresAt) {
         // Still valid: use it, and refresh in the background once inside the margin.
-        if (now >= refreshAt) start().catch(() => {});
+        if (now >= refreshAt && now >= retryAt) start().catch(() => {});
         return token;
       }
       return start();

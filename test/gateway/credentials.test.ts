@@ -45,3 +45,31 @@ test("an access token is fetched once for concurrent callers, refreshed in the b
   assert.equal(sim.stats().oauth.refreshes, 3);
   assert.deepEqual(events, ["gateway.token_refreshed", "gateway.token_refreshed", "gateway.token_refreshed"]);
 });
+
+test("a failing background refresh keeps the valid token in use and is retried after a pause, not on every request", async (t) => {
+  const sim = createSimulator({ keys: {}, oauth: { refreshTokens: { "rt-1": {} }, accessTokenTtlSec: 600 } });
+  const url = await sim.start();
+  t.after(() => sim.close());
+  const clock = createFakeClock();
+  const failures: unknown[] = [];
+  const credential = oauthCredential(
+    { tokenUrl: `${url}/oauth/token`, refreshBefore: 60_000 },
+    "rt-1",
+    clock,
+    (kind, data) => kind === "gateway.token_refresh_failed" && failures.push(data),
+  );
+  const token = await credential.current();
+  await sim.close(); // the token endpoint goes away
+  clock.advance(550_000);
+  assert.equal(credential.current(), token);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(failures.length, 1);
+  for (let i = 0; i < 20; i++) assert.equal(credential.current(), token, "the still-valid token is used");
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(failures.length, 1, "no refresh attempt per request after a failure");
+  clock.advance(5_000);
+  credential.current();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(failures.length, 2, "tried again after the pause");
+  assert.deepEqual(failures[0], { error: "token endpoint unreachable (ECONNREFUSED)", permanent: false });
+});

@@ -88,7 +88,7 @@ export function createFairQueue(options: { clock: Clock; budgets: () => KeyBudge
   function pump(): void {
     timer?.cancel();
     timer = undefined;
-    let blockedFor = 0;
+    let blockedFor: number;
     for (;;) {
       const w = next();
       if (!w) return;
