@@ -1,26 +1,8 @@
 /** The gateway's part of flotilla.yaml: where it listens, the providers and their keys and limits, and the logical models. */
 import { z } from "zod";
 import { simOptionsSchema } from "../sim/options.ts";
-import { DURATION_PATTERN, parseDuration, parseSize, SIZE_PATTERN } from "./units.ts";
-
-const secretRef = z.union(
-  [
-    z.strictObject({
-      env: z
-        .string()
-        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-        .describe("Name of an environment variable"),
-    }),
-    z.strictObject({ file: z.string().min(1).describe("Path of a file holding the secret") }),
-  ],
-  { error: "must be a reference, { env: NAME } or { file: path }, never the secret itself" },
-);
-
-const duration = (example: string) =>
-  z
-    .string()
-    .regex(DURATION_PATTERN, { message: `must be a duration such as "${example}" (units: ms, s, m, h, d)` })
-    .transform((text) => parseDuration(text) ?? 0);
+import { duration, secretRef } from "./fields.ts";
+import { parseSize, SIZE_PATTERN } from "./units.ts";
 
 const count = z.number().int().positive();
 

@@ -7,30 +7,15 @@ import {
   providerSchema,
   simulatorSchema,
 } from "./gateway-schema.ts";
-import { DURATION_PATTERN, parseBurst, parseDuration, parseSize, SIZE_PATTERN } from "./units.ts";
-
-const duration = (example: string) =>
-  z
-    .string()
-    .regex(DURATION_PATTERN, { message: `must be a duration such as "${example}" (units: ms, s, m, h, d)` })
-    .transform((text) => parseDuration(text) ?? 0);
+import { duration, secretRef } from "./fields.ts";
+import { parseBurst, parseSize, SIZE_PATTERN } from "./units.ts";
 
 const size = z
   .string()
   .regex(SIZE_PATTERN, { message: 'must be a size such as "512M" or "2G"' })
   .transform((text) => parseSize(text) ?? 0);
 
-/** A secret is never written inline: it is a reference to an env var or a file. */
-export const secretRef = z.union([
-  z.strictObject({
-    env: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-      .describe("Name of an environment variable"),
-  }),
-  z.strictObject({ file: z.string().min(1).describe("Path of a file holding the secret") }),
-]);
-export type SecretRef = z.infer<typeof secretRef>;
+export type { SecretRef } from "./fields.ts";
 
 const restart = z
   .strictObject({
