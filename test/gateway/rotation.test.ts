@@ -8,8 +8,14 @@ import { startGateway } from "../support/gateway.ts";
 type Kind = "openai" | "anthropic";
 
 /** A simulator with keys k1 (scripted) and k2, and a gateway whose one provider holds both, k1 first. */
-async function pool(t: TestContext, kind: Kind, k1: Record<string, unknown>, keys = ["k1", "k2"]) {
-  const sim = createSimulator({ keys: { k1, k2: {} } });
+async function pool(
+  t: TestContext,
+  kind: Kind,
+  k1: Record<string, unknown>,
+  keys = ["k1", "k2"],
+  latencyMs = 0,
+) {
+  const sim = createSimulator({ keys: { k1, k2: {} }, latency: { firstTokenMs: latencyMs } });
   const url = await sim.start();
   t.after(() => sim.close());
   const refs = keys.map((key, i) => {
@@ -27,7 +33,7 @@ agents:
   - { name: coder, command: x, workspace: /tmp, model: main }
 `,
   );
-  return { sim, gw };
+  return { sim, gw, url };
 }
 
 async function ask(gw: { url: string; key(agent: string): string }) {
@@ -117,3 +123,31 @@ for (const kind of ["openai", "anthropic"] as const) {
     assert.deepEqual({ key: learned[0]?.data.key, rpm: learned[0]?.data.rpm }, { key: 0, rpm: 1 });
   });
 }
+
+test("a key shared with someone else: the remaining count in its answers keeps a burst from meeting 429s", async (t) => {
+  // 100 ms answers: the whole burst is admitted before any of its answers (and their headers) is back.
+  const { sim, gw, url } = await pool(t, "openai", { rpm: 6 }, ["k1", "k2"], 100);
+  // Someone outside Flotilla uses three of k1's six requests this minute.
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: "Bearer k1", "content-type": "application/json" },
+      body: JSON.stringify({ model: "x", messages: [{ role: "user", content: "outside" }] }),
+    });
+    assert.equal(res.status, 200);
+  }
+  assert.equal((await ask(gw)).status, 200, "k1's answer: limit 6, remaining 2");
+  const burst = await Promise.all(Array.from({ length: 6 }, () => ask(gw)));
+  assert.deepEqual(
+    burst.map((r) => r.status),
+    [200, 200, 200, 200, 200, 200],
+  );
+  const stats = sim.stats();
+  assert.equal(stats.rateLimited, 0, "the gateway spent k1's stated allowance, then used k2");
+  assert.equal(
+    stats.byKey.k1?.ok,
+    6,
+    "all six of k1's requests were used: three outside, three by the gateway",
+  );
+  assert.equal(stats.byKey.k2?.ok, 4);
+});

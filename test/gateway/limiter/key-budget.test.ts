@@ -94,3 +94,20 @@ test("limits and remaining quota are learned from OpenAI and Anthropic headers",
   assert.equal(parseResetDuration("1h2m3s"), 3_723_000);
   assert.equal(parseResetDuration("soon"), undefined);
 });
+
+test("remaining quota is an allowance: a key shared with others stops when the provider's count runs out", () => {
+  const clock = createFakeClock();
+  const budget = createKeyBudget({ rpm: 100 }, clock);
+  const inFlight = budget.acquire(10); // the request whose answer carries the headers
+  budget.acquire(10); // another one, sent before that answer came back
+  budget.learn({ "x-ratelimit-remaining-requests": "3", "x-ratelimit-reset-requests": "30s" });
+  inFlight.release();
+  assert.deepEqual(budget.check(10), { ok: true });
+  budget.acquire(10).release();
+  assert.deepEqual(budget.check(10), { ok: true }, "3 left, minus the other one in flight: 2 more");
+  budget.acquire(10).release();
+  const spent = budget.check(10);
+  assert.ok(!spent.ok && spent.reason === "cooldown" && spent.waitMs === 30_000, JSON.stringify(spent));
+  clock.advance(30_000);
+  assert.deepEqual(budget.check(10), { ok: true }, "the provider's window reset");
+});
