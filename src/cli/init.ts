@@ -1,7 +1,13 @@
 /** `flotilla init [--demo] [--force]`: writes a commented starter config (or the demo fleet) without overwriting by accident. */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { demoConfig, STARTER_CONFIG, STARTER_CONSTITUTION } from "../config/templates.ts";
+import {
+  DEMO_KEY_FILE,
+  DEMO_SIM_KEY,
+  demoConfig,
+  STARTER_CONFIG,
+  STARTER_CONSTITUTION,
+} from "../config/templates.ts";
 import { FlotillaError } from "../errors.ts";
 import { type Command, print, printJson } from "./command.ts";
 
@@ -27,6 +33,13 @@ export function writeConstitution(configPath: string, force: boolean): { path: s
   return { path, written: true };
 }
 
+/** Writes the demo fleet's config and, beside it, the key file its providers reference; returns the config's path. */
+export function writeDemo(file: string, force: boolean): string {
+  const path = writeConfig(file, demoConfig(), force);
+  writeFileSync(join(dirname(path), DEMO_KEY_FILE), `${DEMO_SIM_KEY}\n`, { mode: 0o600 });
+  return path;
+}
+
 export const initCommand: Command = {
   name: "init",
   summary: "Write a commented starter flotilla.yaml and constitution.md (--demo: the six-agent demo fleet)",
@@ -34,12 +47,9 @@ export const initCommand: Command = {
   options: { demo: { type: "boolean" }, force: { type: "boolean" } },
   async run(input) {
     const file = input.config ?? "flotilla.yaml";
-    const path = writeConfig(
-      file,
-      input.values.demo ? demoConfig() : STARTER_CONFIG,
-      input.values.force === true,
-    );
-    const constitution = writeConstitution(path, input.values.force === true);
+    const force = input.values.force === true;
+    const path = input.values.demo ? writeDemo(file, force) : writeConfig(file, STARTER_CONFIG, force);
+    const constitution = writeConstitution(path, force);
     if (input.json) printJson({ file: path, constitution: constitution.path });
     else
       print(

@@ -151,6 +151,8 @@ export function resolveConfig(config: FlotillaConfig, file: string): LoadedConfi
   // Secret files are read by other processes with other working folders: make their paths absolute.
   for (const provider of config.providers) {
     for (const key of provider.keys) if ("file" in key) key.file = expandPath(key.file, base);
+    const secret = provider.auth?.clientSecret;
+    if (secret && "file" in secret) secret.file = expandPath(secret.file, base);
   }
   return { file, config: deepFreeze(config) };
 }

@@ -29,8 +29,11 @@ export interface Plan {
 
 /** Sections the daemon cannot change while it runs: a new value needs `flotilla down` and `up`. */
 export const FIXED_SECTIONS = ["version", "stateDir", "api"] as const;
-/** Sections the gateway process reads from the config file at its start. */
-const GATEWAY_SECTIONS = ["gateway", "providers", "models"];
+/** Sections each of Flotilla's own processes reads from the config file at its start. */
+const INTERNAL_SECTIONS: Record<string, string[]> = {
+  gateway: ["gateway", "providers", "models"],
+  simulator: ["simulator"],
+};
 /** Sections every agent's process depends on. */
 const FLEET_SECTIONS = ["inheritEnv", "logs"];
 
@@ -70,7 +73,6 @@ export function computePlan(before: FleetSpec, after: FleetSpec): Plan {
   const old = new Map(fleetOf(before).map((agent) => [agent.name, agent]));
   const plan: Plan = { add: [], remove: [], restart: [], keep: [], settings };
   const fleetWide = settings.filter((s) => FLEET_SECTIONS.includes(s));
-  const gatewayWide = settings.filter((s) => GATEWAY_SECTIONS.includes(s));
   for (const agent of fleetOf(after)) {
     const previous = old.get(agent.name);
     old.delete(agent.name);
@@ -83,7 +85,7 @@ export function computePlan(before: FleetSpec, after: FleetSpec): Plan {
     if (!same(before.wiring.agentEnv[agent.name], after.wiring.agentEnv[agent.name]))
       fields.push("(gateway wiring)");
     fields.push(...fleetWide);
-    if (internal) fields.push(...gatewayWide);
+    if (internal) fields.push(...settings.filter((s) => INTERNAL_SECTIONS[agent.name]?.includes(s)));
     if (fields.length > 0) plan.restart.push({ name: agent.name, fields: [...new Set(fields)] });
     else plan.keep.push(agent.name);
   }

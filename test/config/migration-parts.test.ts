@@ -33,6 +33,17 @@ function memoryStore(): Store & { events: NewEvent[] } {
 
 const none = { internal: [], agentEnv: {} };
 
+test("a changed section restarts only the internal process that reads it", () => {
+  const agents = "  - { name: a, command: x, workspace: /w/a }\n";
+  const internal = (name: string) => ({ ...config(agents).agents[0]!, name });
+  const wiring = { internal: [internal("simulator"), internal("gateway")], agentEnv: {} };
+  const before = config(agents, "simulator: { models: [m1] }\n");
+  const after = config(agents, "simulator: { models: [m1, m2] }\n");
+  const plan = computePlan({ config: before, wiring }, { config: after, wiring });
+  assert.deepEqual(plan.restart, [{ name: "simulator", fields: ["simulator"] }]);
+  assert.deepEqual(plan.keep, ["gateway", "a"]);
+});
+
 test("the plan names added, removed, restarted (with the fields) and kept agents", () => {
   const before = config(
     "  - { name: a, command: x, workspace: /w/a }\n  - { name: b, command: x, workspace: /w/b }\n  - { name: c, command: x, workspace: /w/c }\n",
