@@ -123,6 +123,10 @@ agents:
     file,
   ]);
   assert.equal(add.code, 0, add.stderr);
+  await waitFor(
+    () => readFileSync(join(dir, "state/daemon.log"), "utf8").includes("penalty.recorded"),
+    "the daemon (the ledger's one writer) to record the penalty",
+  );
   const refused = await runCli([
     "constitution",
     "amend",
