@@ -67,7 +67,12 @@ end
 }
 
 /** One wrk run: `connections` keep-alive connections on one thread for `seconds`. */
-export function runWrk(url: string, script: string, connections: number, seconds: number): Promise<WrkResult> {
+export function runWrk(
+  url: string,
+  script: string,
+  connections: number,
+  seconds: number,
+): Promise<WrkResult> {
   const args = ["-t1", `-c${connections}`, `-d${seconds}s`, "--timeout", "10s", "-s", script, url];
   return new Promise((resolve, reject) =>
     execFile("wrk", args, { timeout: (seconds + 30) * 1000 }, (err, stdout, stderr) => {
@@ -119,7 +124,9 @@ export async function firstFrameTimes(target: Target, body: string, count: numbe
               res.on("end", () =>
                 res.statusCode === 200 && seen >= 0
                   ? resolve(seen)
-                  : reject(new Error(`${target.url}: stream answered ${res.statusCode}: ${text.slice(0, 300)}`)),
+                  : reject(
+                      new Error(`${target.url}: stream answered ${res.statusCode}: ${text.slice(0, 300)}`),
+                    ),
               );
               res.on("error", reject);
             },

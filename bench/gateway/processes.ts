@@ -76,8 +76,9 @@ export function startSimulator(dir: string): Promise<Running> {
   return spawnWithUrl("simulator", [BIN, "sim", "--listen", "127.0.0.1:0", "--sim-config", file, "--json"]);
 }
 
-export function startMinimalProxy(upstream: string): Promise<Running> {
-  return spawnWithUrl("minimal proxy", [join(HERE, "minimal-proxy.ts"), upstream]);
+/** The minimal pass-through proxy, with fetch (undici) or node:http's client behind it. */
+export function startMinimalProxy(upstream: string, client: "undici" | "http"): Promise<Running> {
+  return spawnWithUrl(`minimal proxy (${client})`, [join(HERE, "minimal-proxy.ts"), upstream, client]);
 }
 
 /**
@@ -161,6 +162,12 @@ export async function startPortkey(): Promise<Running> {
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return { name: "portkey", url, pid: child.pid as number, stop: stopper(child) };
+}
+
+/** CPU time (user + system) a process has used so far, in ms; /proc counts in clock ticks of 10 ms. */
+export function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Resident set size of a process, in MB (VmRSS). */

@@ -3,6 +3,8 @@
 /** What one route measured, one entry per repeat. */
 export interface RouteFigures {
   reqPerSec: number[];
+  /** The proxy process's CPU time (user + system) per request at 32 connections, in µs. */
+  cpuUsPerReq: number[];
   p50Ms: number[];
   p99Ms: number[];
   firstFrameMs: number[];
@@ -14,6 +16,7 @@ export interface RouteFigures {
 
 export interface RouteSummary {
   reqPerSec: number;
+  cpuUsPerReq: number | null;
   p50Ms: number;
   p99Ms: number;
   addedP50Ms: number;
@@ -30,7 +33,10 @@ export const median = (xs: number[]): number =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-export function summarize(figures: Map<string, RouteFigures>, straight: string): Record<string, RouteSummary> {
+export function summarize(
+  figures: Map<string, RouteFigures>,
+  straight: string,
+): Record<string, RouteSummary> {
   const base = figures.get(straight) as RouteFigures;
   const baseP50 = median(base.p50Ms);
   const baseP99 = median(base.p99Ms);
@@ -40,6 +46,7 @@ export function summarize(figures: Map<string, RouteFigures>, straight: string):
       name,
       {
         reqPerSec: median(f.reqPerSec),
+        cpuUsPerReq: f.cpuUsPerReq.length > 0 ? median(f.cpuUsPerReq) : null,
         p50Ms: round(median(f.p50Ms)),
         p99Ms: round(median(f.p99Ms)),
         addedP50Ms: round(median(f.p50Ms) - baseP50),
@@ -60,7 +67,7 @@ export function targets(summary: Record<string, RouteSummary>): Array<{ target: 
   const entries = Object.entries(summary);
   const flotilla = entries.find(([n]) => n.startsWith("Flotilla"))?.[1];
   const portkey = entries.find(([n]) => n.startsWith("Portkey"))?.[1];
-  const minimal = entries.find(([n]) => n.startsWith("minimal"))?.[1];
+  const minimal = entries.find(([n]) => n.startsWith("minimal proxy (undici)"))?.[1];
   if (!flotilla || !portkey || !minimal) return [];
   const pct = (a: number, b: number) => `${Math.round((a / b) * 100)} %`;
   return [
@@ -87,20 +94,27 @@ export function targets(summary: Record<string, RouteSummary>): Array<{ target: 
 
 export function printReport(meta: Record<string, unknown>, summary: Record<string, RouteSummary>): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
+  const ms = (x: number) => `${x.toFixed(2)} ms`;
+  const columns: Array<[string, number, (s: RouteSummary) => string]> = [
+    ["req/s @32", 10, (s) => String(s.reqPerSec)],
+    ["CPU/req", 9, (s) => (s.cpuUsPerReq === null ? "-" : `${s.cpuUsPerReq} µs`)],
+    ["+p50 @1", 10, (s) => ms(s.addedP50Ms)],
+    ["+p99 @1", 10, (s) => ms(s.addedP99Ms)],
+    ["+1st frame", 11, (s) => ms(s.addedFirstFrameMs)],
+    ["dead 1st", 9, (s) => String(s.deadReqPerSec ?? "-")],
+    ["RSS", 9, (s) => (s.rssMb === null ? "-" : `${s.rssMb} MB`)],
+  ];
   out(
     `zero-latency simulator upstream, ${String(meta.repeats)} repeats × ${String(meta.seconds)} s, Node ${String(meta.node)}, ${String(meta.wrk)}`,
   );
-  out(
-    `${"route".padEnd(26)}${"req/s @32".padStart(10)}${"+p50 @1".padStart(10)}${"+p99 @1".padStart(10)}${"+1st frame".padStart(12)}${"dead 1st".padStart(10)}${"RSS".padStart(10)}`,
-  );
+  out(`${"route".padEnd(27)}${columns.map(([title, width]) => title.padStart(width)).join("")}`);
   for (const [name, s] of Object.entries(summary)) {
-    const ms = (x: number) => `${x.toFixed(2)} ms`;
-    out(
-      `${name.padEnd(26)}${String(s.reqPerSec).padStart(10)}${ms(s.addedP50Ms).padStart(10)}${ms(s.addedP99Ms).padStart(10)}${ms(s.addedFirstFrameMs).padStart(12)}${String(s.deadReqPerSec ?? "-").padStart(10)}${(s.rssMb === null ? "-" : `${s.rssMb} MB`).padStart(10)}${s.errors > 0 ? `  ${s.errors} ERRORS` : ""}`,
-    );
+    const cells = columns.map(([, width, cell]) => cell(s).padStart(width)).join("");
+    out(`${name.padEnd(27)}${cells}${s.errors > 0 ? `  ${s.errors} ERRORS` : ""}`);
   }
+  const straight = Object.values(summary)[0];
   out(
-    `straight route absolute: p50 ${Object.values(summary)[0]?.p50Ms} ms, p99 ${Object.values(summary)[0]?.p99Ms} ms, first frame ${Object.values(summary)[0]?.firstFrameMs} ms`,
+    `straight route itself: p50 ${straight?.p50Ms} ms, p99 ${straight?.p99Ms} ms, first frame ${straight?.firstFrameMs} ms`,
   );
   for (const t of targets(summary)) out(`${t.ok ? "met   " : "MISSED"} ${t.target}`);
 }

@@ -1,9 +1,10 @@
 /**
  * Gateway benchmark, four routes side by side in one run against the zero-latency simulator: straight to
  * it, through Flotilla's gateway (every feature on), through Portkey's open-source gateway, and through a
- * minimal node:http + undici proxy. Figures: req/s at 32 connections, added p50/p99 at c=1, added time to
- * the first stream frame, req/s with a dead primary, and each proxy's RSS. Each repeat visits the routes
- * in a rotated order; the summary quotes medians of the repeats.
+ * minimal node:http + undici proxy (plus, for reference, the same proxy with node:http's client, which is
+ * what Flotilla uses upstream). Figures: req/s at 32 connections and each proxy's CPU per request there,
+ * added p50/p99 at c=1, added time to the first stream frame, req/s with a dead primary, and each proxy's
+ * RSS. Each repeat visits the routes in a rotated order; the summary quotes medians of the repeats.
  * Usage: npm run bench:gateway [-- --repeats 3 --seconds 8 --streams 300 --json]
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -12,6 +13,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { checkWrk, firstFrameTimes, runWrk, type Target, wrkScript } from "./load.ts";
 import {
+  cpuMs,
   ensurePortkey,
   freePort,
   type Running,
@@ -70,8 +72,10 @@ try {
   started.push(flotilla);
   const portkey = await startPortkey();
   started.push(portkey);
-  const minimal = await startMinimalProxy(sim.url);
+  const minimal = await startMinimalProxy(sim.url, "undici");
   started.push(minimal);
+  const minimalHttp = await startMinimalProxy(sim.url, "http");
+  started.push(minimalHttp);
   const simKey = { authorization: "Bearer sim-key" };
   const path = "/v1/chat/completions";
   const deadPort = await freePort();
@@ -107,19 +111,35 @@ try {
         body: request("sim-large", false),
       },
     },
-    { name: "minimal proxy", process: minimal, target: { url: minimal.url, path, headers: simKey } },
+    { name: "minimal proxy (undici)", process: minimal, target: { url: minimal.url, path, headers: simKey } },
+    {
+      name: "minimal proxy (node:http)",
+      process: minimalHttp,
+      target: { url: minimalHttp.url, path, headers: simKey },
+    },
   ];
   const body = request("sim-large", false);
   const streamBody = request("sim-large", true);
   const figures = new Map<string, RouteFigures>(
     routes.map((r) => [
       r.name,
-      { reqPerSec: [], p50Ms: [], p99Ms: [], firstFrameMs: [], deadReqPerSec: [], rssMb: [], errors: 0 },
+      {
+        reqPerSec: [],
+        cpuUsPerReq: [],
+        p50Ms: [],
+        p99Ms: [],
+        firstFrameMs: [],
+        deadReqPerSec: [],
+        rssMb: [],
+        errors: 0,
+      },
     ]),
   );
   const scripts = new Map(routes.map((r) => [r.name, wrkScript(dir, r.name, r.target, body)]));
   const deadScripts = new Map(
-    routes.flatMap((r) => (r.dead ? [[r.name, wrkScript(dir, `${r.name}-dead`, r.dead.target, r.dead.body)]] : [])),
+    routes.flatMap((r) =>
+      r.dead ? [[r.name, wrkScript(dir, `${r.name}-dead`, r.dead.target, r.dead.body)]] : [],
+    ),
   );
 
   log("warming up each route (2 s of load, 50 streams)...");
@@ -133,8 +153,11 @@ try {
       const f = figures.get(r.name) as RouteFigures;
       const script = scripts.get(r.name) as string;
       log(`repeat ${repeat + 1}/${REPEATS}: ${r.name}: ${CONNECTIONS} connections for ${SECONDS} s...`);
+      const cpuBefore = r.process ? cpuMs(r.process.pid) : 0;
       const load = await runWrk(r.target.url, script, CONNECTIONS, SECONDS);
       f.reqPerSec.push(load.reqPerSec);
+      if (r.process)
+        f.cpuUsPerReq.push(Math.round(((cpuMs(r.process.pid) - cpuBefore) * 1000) / load.requests));
       f.errors += load.errors;
       if (r.process) f.rssMb.push(rssMb(r.process.pid));
       log(`repeat ${repeat + 1}/${REPEATS}: ${r.name}: 1 connection for ${SECONDS} s...`);

@@ -1,5 +1,6 @@
 /** One attempt against one provider key: the URL and headers its protocol wants, a timeout, and the caller's abort. */
-import type { Agent, IncomingMessage } from "node:http";
+import type { Agent, IncomingMessage, RequestOptions } from "node:http";
+import type { Readable } from "node:stream";
 import type { FlotillaConfig } from "../config/schema.ts";
 
 // Not ESM imports: node:http's namespace loads undici, which this client exists to avoid.
@@ -54,8 +55,9 @@ export interface UpstreamResponse {
 class AttemptEnded extends Error {}
 
 interface Route {
-  url: URL;
-  agent: Agent;
+  https: boolean;
+  /** node:http request options, worked out once per provider rather than from a URL on every request. */
+  options: RequestOptions;
 }
 
 // One keep-alive connection pool per provider, like fetch's global dispatcher, but node:http's client costs
@@ -66,14 +68,25 @@ function routeOf(provider: Provider): Route {
   let route = routes.get(provider);
   if (!route) {
     const url = new URL(endpoint(provider));
-    const Agent = url.protocol === "https:" ? https.Agent : http.Agent;
-    route = { url, agent: new Agent({ keepAlive: true }) };
+    const secure = url.protocol === "https:";
+    const agent: Agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    route = {
+      https: secure,
+      options: {
+        protocol: url.protocol,
+        hostname: url.hostname.replace(/^\[|\]$/g, ""),
+        port: url.port || (secure ? 443 : 80),
+        path: `${url.pathname}${url.search}`,
+        method: "POST",
+        agent,
+      },
+    };
     routes.set(provider, route);
   }
   return route;
 }
 
-function decoded(res: IncomingMessage): AsyncIterable<Uint8Array> {
+function decoded(res: IncomingMessage): Readable {
   const encoding = res.headers["content-encoding"];
   if (encoding !== "gzip" && encoding !== "br" && encoding !== "deflate") return res;
   const zlib = process.getBuiltinModule("node:zlib");
@@ -98,10 +111,14 @@ function toResponse(res: IncomingMessage): UpstreamResponse {
     ok: status >= 200 && status < 300,
     headers,
     body,
-    async text() {
-      const chunks: Uint8Array[] = [];
-      for await (const chunk of body) chunks.push(chunk);
-      return Buffer.concat(chunks).toString("utf8");
+    text() {
+      // Plain events rather than an async iterator: every non-streamed answer is read this way.
+      return new Promise((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        body.on("data", (chunk: Buffer) => chunks.push(chunk));
+        body.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+        body.once("error", reject);
+      });
     },
   };
 }
@@ -111,14 +128,13 @@ function toResponse(res: IncomingMessage): UpstreamResponse {
  * provider's timeout covers the whole attempt, body included; the caller's abort ends it at any point.
  */
 export function sendAttempt(attempt: Attempt): Promise<AttemptResult> {
-  const { url, agent } = routeOf(attempt.provider);
+  const route = routeOf(attempt.provider);
   const payload = Buffer.from(JSON.stringify(attempt.body));
-  const client = url.protocol === "https:" ? https : http;
+  const client = route.https ? https : http;
   return new Promise((resolve) => {
     let timedOut = false;
-    const req = client.request(url, {
-      method: "POST",
-      agent,
+    const req = client.request({
+      ...route.options,
       headers: { ...headers(attempt), "content-length": payload.length },
     });
     const timer = setTimeout(() => {
