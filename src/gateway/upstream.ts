@@ -86,8 +86,7 @@ function routeOf(provider: Provider): Route {
   return route;
 }
 
-function decoded(res: IncomingMessage): Readable {
-  const encoding = res.headers["content-encoding"];
+function decoded(res: IncomingMessage, encoding: string | null): Readable {
   if (encoding !== "gzip" && encoding !== "br" && encoding !== "deflate") return res;
   const zlib = process.getBuiltinModule("node:zlib");
   const inflate =
@@ -105,7 +104,7 @@ function toResponse(res: IncomingMessage): UpstreamResponse {
   const raw = res.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
   const status = res.statusCode ?? 502;
-  const body = decoded(res);
+  const body = decoded(res, headers.get("content-encoding"));
   return {
     status,
     ok: status >= 200 && status < 300,
