@@ -105,7 +105,7 @@ export function printReport(meta: Record<string, unknown>, summary: Record<strin
     ["RSS", 9, (s) => (s.rssMb === null ? "-" : `${s.rssMb} MB`)],
   ];
   out(
-    `zero-latency simulator upstream, ${String(meta.repeats)} repeats × ${String(meta.seconds)} s, Node ${String(meta.node)}, ${String(meta.wrk)}`,
+    `zero-latency simulator upstream, ${String(meta.repeats)} repeats × ${String(meta.seconds)} s, Node ${String(meta.node)}, ${String(meta.wrk).split(" [")[0]}, load average ${String(meta.loadAverage)}`,
   );
   out(`${"route".padEnd(27)}${columns.map(([title, width]) => title.padStart(width)).join("")}`);
   for (const [name, s] of Object.entries(summary)) {

@@ -7,7 +7,7 @@
  * RSS. Each repeat visits the routes in a rotated order; the summary quotes medians of the repeats.
  * Usage: npm run bench:gateway [-- --repeats 3 --seconds 8 --streams 300 --json]
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -60,6 +60,8 @@ interface Route {
   dead?: { target: Target; body: string };
 }
 
+const loadAverage = () => Number(readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
+const loadBefore = loadAverage();
 const wrkVersion = checkWrk();
 const portkeyVersion = ensurePortkey(log);
 const dir = mkdtempSync(join(tmpdir(), "flotilla-bench-gw-"));
@@ -187,6 +189,8 @@ try {
     streams: STREAMS,
     connections: CONNECTIONS,
     upstream: "flotilla sim (zero latency)",
+    /** 1-minute load averages at the start and the end: on a shared machine, the noise to expect. */
+    loadAverage: [loadBefore, loadAverage()],
   };
   if (values.json) process.stdout.write(`${JSON.stringify({ ...meta, summary }, null, 2)}\n`);
   else printReport(meta, summary);
