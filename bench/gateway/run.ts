@@ -66,6 +66,15 @@ const wrkVersion = checkWrk();
 const portkeyVersion = ensurePortkey(log);
 const dir = mkdtempSync(join(tmpdir(), "flotilla-bench-gw-"));
 const started: Running[] = [];
+// Interrupted: stop what was started (the upstream, the proxies) rather than leave them listening.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    void Promise.all(started.map((p) => p.stop())).finally(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+}
 try {
   log("starting the simulator, Flotilla's gateway, Portkey's gateway and the minimal proxy...");
   const sim = await startSimulator(dir);
