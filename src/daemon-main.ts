@@ -2,6 +2,7 @@
  * The daemon process (started through bin/flotilla-daemon.js). `flotilla up` validates the config, then
  * hands it over on stdin, so the daemon never loads the YAML parser or the schema library (it stays small).
  */
+import type { Settlement } from "./config/apply-journal.ts";
 import type { LoadedConfig } from "./config/load.ts";
 import { startDaemon } from "./daemon.ts";
 import { isFlotillaError } from "./errors.ts";
@@ -11,6 +12,8 @@ import type { NewEvent } from "./ledger/store.ts";
 interface Handoff {
   loaded: LoadedConfig;
   wiring: FleetWiring;
+  text: string;
+  recovered?: Settlement;
   /** Print nothing on stdout (the CLI was given --json). */
   quiet: boolean;
 }
@@ -34,6 +37,8 @@ export async function runDaemonProcess(): Promise<void> {
     const daemon = await startDaemon({
       loaded: handoff.loaded,
       wiring: handoff.wiring,
+      text: handoff.text,
+      ...(handoff.recovered ? { recovered: handoff.recovered } : {}),
       ...(handoff.quiet ? {} : { onEvent: (e: NewEvent) => process.stdout.write(eventLine(e)) }),
     });
     const stop = () => void daemon.stop();

@@ -9,7 +9,13 @@ import {
   writeDaemonInfo,
 } from "./api/daemon-files.ts";
 import { createApiServer } from "./api/server.ts";
+import { existsSync, readFileSync } from "node:fs";
+import type { Settlement } from "./config/apply-journal.ts";
+import { createDriftWatch } from "./config/drift.ts";
+import { createLastKnownGoodTracker } from "./config/last-known-good.ts";
 import type { LoadedConfig } from "./config/load.ts";
+import { adoptManagedFile } from "./config/managed-files.ts";
+import { createMigrator, type RunningConfig } from "./config/migrator.ts";
 import { FlotillaError } from "./errors.ts";
 import type { FleetWiring } from "./gateway/fleet-wiring.ts";
 import { openSqliteStore } from "./ledger/sqlite-store.ts";
@@ -22,6 +28,18 @@ export interface DaemonOptions {
   onEvent?: (event: NewEvent) => void;
   /** Flotilla's own processes to supervise (the gateway) and env to inject into agents, from the CLI. */
   wiring?: FleetWiring;
+  /** The config file's text as validated (read from the file when not given). */
+  text?: string;
+  /** What `up` did with the journal of an apply a dead daemon left unfinished. */
+  recovered?: Settlement;
+}
+
+/** Takes the config file and the constitution under drift watch, as they are now. */
+function adoptFiles(running: RunningConfig): void {
+  const { config, file } = running.loaded;
+  adoptManagedFile(config.stateDir, file, running.text);
+  const articles = config.constitution.articles;
+  if (existsSync(articles)) adoptManagedFile(config.stateDir, articles, readFileSync(articles, "utf8"));
 }
 
 /** A store that also tells a listener about each event. */
@@ -62,8 +80,34 @@ export async function startDaemon(options: DaemonOptions) {
       store,
       ...(options.wiring ? { internal: options.wiring.internal, injectedEnv: options.wiring.agentEnv } : {}),
     });
+    if (options.recovered) store.append({ kind: "config.recovered", data: { ...options.recovered } });
     const orphans = await supervisor.prepare();
     closers.push({ name: "supervisor", close: () => supervisor.close() });
+    const running: RunningConfig = {
+      loaded: options.loaded,
+      wiring: options.wiring ?? { internal: [], agentEnv: {} },
+      text: options.text ?? (existsSync(file) ? readFileSync(file, "utf8") : ""),
+    };
+    adoptFiles(running);
+    const drift = createDriftWatch({ stateDir: config.stateDir, store, every: config.drift.every });
+    const lastKnownGood = createLastKnownGoodTracker({ store, status: () => supervisor.status(), running });
+    const migrator = createMigrator({
+      supervisor,
+      store,
+      running,
+      onCommitted: (next) => {
+        drift.setInterval(next.loaded.config.drift.every);
+        lastKnownGood.reset(next);
+      },
+    });
+    closers.push({
+      name: "migrations",
+      close: async () => {
+        await migrator.close();
+        lastKnownGood.close();
+        drift.close();
+      },
+    });
     let stopping: Promise<string[]> | undefined;
     let onStopped: (order: string[]) => void = () => {};
     const stopped = new Promise<string[]>((resolve) => {
@@ -81,6 +125,7 @@ export async function startDaemon(options: DaemonOptions) {
     const api = createApiServer({
       supervisor,
       store,
+      migrator,
       token: readToken(config.stateDir),
       shutdown: () => void stop(),
     });
@@ -102,7 +147,9 @@ export async function startDaemon(options: DaemonOptions) {
       data: { pid: process.pid, api: url, agents: config.agents.length },
     });
     supervisor.startAll();
-    return { url, supervisor, store, orphans, stop, stopped };
+    drift.start();
+    lastKnownGood.reset();
+    return { url, supervisor, store, orphans, migrator, drift, stop, stopped };
   } catch (err) {
     await closeAll();
     throw err;

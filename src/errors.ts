@@ -15,6 +15,9 @@ export const ERROR_CODES = {
   FLOTILLA_E_SECRET: "a secret reference cannot be resolved",
   FLOTILLA_E_STATE: "the state dir cannot be used",
   FLOTILLA_E_SYSTEMD: "systemd units cannot be written",
+  FLOTILLA_E_APPLY_BUSY: "another config apply is in progress",
+  FLOTILLA_E_APPLY_FAILED: "a config apply failed its health check and was rolled back",
+  FLOTILLA_E_BACKUP_NOT_FOUND: "no backup has that id",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -9,7 +9,7 @@ import { validateConfigText } from "../src/config/load.ts";
 import { startDaemon } from "../src/daemon.ts";
 import { NODE, pidAlive, waitFor } from "./support/fleet.ts";
 
-test("the API refuses calls without the token, and stop closes api → supervisor → ledger → daemon files", async (t) => {
+test("the API refuses calls without the token, and stop closes api → migrations → supervisor → ledger → daemon files", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "flotilla-daemon-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const result = validateConfigText(
@@ -49,6 +49,16 @@ test("the API refuses calls without the token, and stop closes api → superviso
     headers: { authorization: `Bearer ${token}` },
   });
   assert.equal(authorized.status, 200);
+  for (const [method, path] of [
+    ["GET", "/v1/config"],
+    ["POST", "/v1/config/apply"],
+  ] as const) {
+    assert.equal(
+      (await fetch(`${daemon.url}${path}`, { method })).status,
+      401,
+      `${method} ${path} needs the token`,
+    );
+  }
   const events = await fetch(`${daemon.url}/v1/events?agent=sleeper`, {
     headers: { authorization: `Bearer ${token}` },
   });
@@ -56,7 +66,7 @@ test("the API refuses calls without the token, and stop closes api → superviso
   assert.deepEqual(kinds.slice(0, 2), ["agent.starting", "agent.running"]);
 
   const order = await daemon.stop();
-  assert.deepEqual(order, ["api", "supervisor", "ledger", "daemon-files"]);
+  assert.deepEqual(order, ["api", "migrations", "supervisor", "ledger", "daemon-files"]);
   assert.equal(pidAlive(agent.pid ?? 0), false);
   assert.equal(existsSync(join(stateDir, "daemon.json")), false);
   await assert.rejects(fetch(`${daemon.url}/healthz`));

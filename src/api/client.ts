@@ -7,7 +7,7 @@ import { type DaemonInfo, readDaemonInfo } from "./daemon-files.ts";
 export interface ApiClient {
   info: DaemonInfo;
   get<T>(path: string): Promise<T>;
-  post<T>(path: string): Promise<T>;
+  post<T>(path: string, body?: unknown): Promise<T>;
   /** Opens an SSE stream and calls onData with each parsed `data:` payload until aborted or closed. */
   stream(path: string, onData: (data: unknown) => void, signal?: AbortSignal): Promise<void>;
 }
@@ -24,10 +24,14 @@ export function connectDaemon(stateDir: string): ApiClient {
   const token = readFileSync(join(stateDir, "token"), "utf8").trim();
   const headers = { authorization: `Bearer ${token}` };
 
-  async function call<T>(method: string, path: string): Promise<T> {
+  async function call<T>(method: string, path: string, payload?: unknown): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(`${info?.api}${path}`, { method, headers });
+      res = await fetch(`${info?.api}${path}`, {
+        method,
+        headers: payload === undefined ? headers : { ...headers, "content-type": "application/json" },
+        ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+      });
     } catch (cause) {
       throw new FlotillaError(
         "FLOTILLA_E_DAEMON_UNREACHABLE",
@@ -53,7 +57,7 @@ export function connectDaemon(stateDir: string): ApiClient {
   return {
     info,
     get: (path) => call("GET", path),
-    post: (path) => call("POST", path),
+    post: (path, body) => call("POST", path, body),
     async stream(path, onData, signal) {
       const res = await fetch(`${info.api}${path}`, { headers, ...(signal ? { signal } : {}) });
       if (!res.ok || !res.body)

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FlotillaError, isFlotillaError } from "../errors.ts";
+import type { ApplyRequest, Migrator } from "../config/migrator.ts";
 import type { Store } from "../ledger/store.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 
@@ -11,6 +12,8 @@ const { createServer } = process.getBuiltinModule("node:http");
 export interface ApiDeps {
   supervisor: Supervisor;
   store: Store;
+  /** Config changes as migrations (GET /v1/config, POST /v1/config/apply). */
+  migrator: Migrator;
   token: string;
   /** Asks the daemon to stop everything and exit. */
   shutdown: () => void;
@@ -20,6 +23,25 @@ function send(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
   res.end(text);
+}
+
+const MAX_BODY = 4 * 1024 * 1024;
+
+/** Reads a JSON request body (at most 4 MB). */
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  let size = 0;
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY)
+      throw new FlotillaError("FLOTILLA_E_USAGE", "request body over 4 MB", { status: 413 });
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    throw new FlotillaError("FLOTILLA_E_USAGE", "request body is not JSON");
+  }
 }
 
 function authorized(req: IncomingMessage, token: string): boolean {
@@ -91,6 +113,14 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): 
     return send(res, 200, {
       events: deps.store.query({ limit, ...(agent ? { agent } : {}), ...(kind ? { kindPrefix: kind } : {}) }),
     });
+  }
+  if (method === "GET" && url.pathname === "/v1/config") {
+    const running = deps.migrator.running();
+    return send(res, 200, { file: running.loaded.file, text: running.text });
+  }
+  if (method === "POST" && url.pathname === "/v1/config/apply") {
+    // The CLI validated this body with the schema; the daemon only carries it out.
+    return send(res, 200, await deps.migrator.apply((await readJson(req)) as ApplyRequest));
   }
   if (method === "POST" && url.pathname === "/v1/shutdown") {
     send(res, 202, { stopping: true });

@@ -1,6 +1,8 @@
 /** The list of CLI commands, in the order help shows them. */
 import { restartCommand, startCommand, stopCommand } from "./agent-control.ts";
+import { backupCommand, restoreCommand } from "./backup.ts";
 import type { Command } from "./command.ts";
+import { configCommand } from "./config.ts";
 import { demoCommand } from "./demo.ts";
 import { downCommand } from "./down.ts";
 import { gatewayCommand } from "./gateway.ts";
@@ -26,6 +28,9 @@ export const COMMANDS: Command[] = [
   initCommand,
   validateCommand,
   schemaCommand,
+  configCommand,
+  backupCommand,
+  restoreCommand,
   systemdCommand,
   keyCommand,
   gatewayCommand,

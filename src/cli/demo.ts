@@ -1,10 +1,9 @@
-/** `flotilla demo` (what `npm start` runs): writes the demo fleet into ./demo once and runs it in the foreground. */
+/** `flotilla demo` (what `npm start` runs): writes the demo fleet (six agents, gateway, simulator) into ./demo once and runs it in the foreground. */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { loadConfig } from "../config/load.ts";
-import { demoConfig } from "../config/templates.ts";
 import type { Command } from "./command.ts";
-import { writeConfig } from "./init.ts";
+import { writeDemo } from "./init.ts";
 import { launchFleet } from "./up.ts";
 
 export const demoCommand: Command = {
@@ -14,7 +13,7 @@ export const demoCommand: Command = {
   options: { dir: { type: "string" } },
   async run(input) {
     const file = resolve(typeof input.values.dir === "string" ? input.values.dir : "demo", "flotilla.yaml");
-    if (!existsSync(file)) writeConfig(file, demoConfig(), false);
+    if (!existsSync(file)) writeDemo(file, false);
     return launchFleet(loadConfig(file), { detach: false, json: input.json });
   },
 };

@@ -5,6 +5,7 @@ import { FlotillaError } from "../errors.ts";
 import { simOptionsSchema, type SimOptionsInput } from "../sim/options.ts";
 import { createSimulator } from "../sim/simulator.ts";
 import { type Command, print, printJson } from "./command.ts";
+import { loadForCli } from "./load.ts";
 
 function loadOptions(file: string | undefined): SimOptionsInput {
   if (!file) return {};
@@ -28,13 +29,29 @@ function loadOptions(file: string | undefined): SimOptionsInput {
 export const simCommand: Command = {
   name: "sim",
   summary: "Run the LLM provider simulator (OpenAI and Anthropic wire formats, limits, faults)",
-  usage: "flotilla sim [--listen 127.0.0.1:48301] [--sim-config FILE] [--json]",
+  usage: "flotilla sim [--listen 127.0.0.1:48301] [--sim-config FILE | -c flotilla.yaml] [--json]",
   options: { listen: { type: "string" }, "sim-config": { type: "string" } },
   async run(input) {
     const file = typeof input.values["sim-config"] === "string" ? input.values["sim-config"] : undefined;
-    const options = loadOptions(file);
+    // -c: the simulator: section of a fleet's config (how the daemon runs it); else --sim-config or defaults.
+    let fromFleet: { listen: string; options: SimOptionsInput } | undefined;
+    if (input.config !== undefined) {
+      const loaded = loadForCli(input);
+      if (!loaded.config.simulator) {
+        throw new FlotillaError(
+          "FLOTILLA_E_CONFIG_INVALID",
+          `${loaded.file}: no simulator: section; add one, or run flotilla sim without -c`,
+        );
+      }
+      const { listen, ...options } = loaded.config.simulator;
+      fromFleet = { listen, options };
+    }
+    const options = fromFleet?.options ?? loadOptions(file);
     const sim = createSimulator(options);
-    const listen = typeof input.values.listen === "string" ? input.values.listen : "127.0.0.1:48301";
+    const listen =
+      typeof input.values.listen === "string"
+        ? input.values.listen
+        : (fromFleet?.listen ?? "127.0.0.1:48301");
     let url: string;
     try {
       url = await sim.start(listen);

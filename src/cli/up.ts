@@ -6,7 +6,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectDaemon } from "../api/client.ts";
 import { ensureStateDir, ensureToken, readDaemonInfo } from "../api/daemon-files.ts";
-import type { LoadedConfig } from "../config/load.ts";
+import { type Settlement, settleJournal } from "../config/apply-journal.ts";
+import { type LoadedConfig, loadConfig } from "../config/load.ts";
 import { FlotillaError } from "../errors.ts";
 import { fleetWiring } from "../gateway/fleet-wiring.ts";
 import type { AgentStatus } from "../supervisor/agent-runner.ts";
@@ -52,7 +53,7 @@ async function warmDaemonModules(): Promise<NodeJS.ProcessEnv> {
 
 function spawnDaemon(
   loaded: LoadedConfig,
-  options: { detach: boolean; json: boolean; env: NodeJS.ProcessEnv },
+  options: { detach: boolean; json: boolean; env: NodeJS.ProcessEnv; recovered: Settlement | undefined },
 ) {
   const logFile = join(loaded.config.stateDir, "daemon.log");
   let offset = 0;
@@ -68,7 +69,13 @@ function spawnDaemon(
   });
   if (out !== undefined) closeSync(out);
   child.stdin?.end(
-    JSON.stringify({ loaded, wiring: fleetWiring(loaded), quiet: options.json && !options.detach }),
+    JSON.stringify({
+      loaded,
+      wiring: fleetWiring(loaded),
+      text: readFileSync(loaded.file, "utf8"),
+      quiet: options.json && !options.detach,
+      ...(options.recovered ? { recovered: options.recovered } : {}),
+    }),
   );
   const failure = () => {
     if (!options.detach) return "";
@@ -122,10 +129,10 @@ export const upCommand: Command = {
 
 /** Starts the daemon for a loaded config; in the foreground, returns when the daemon exits. */
 export async function launchFleet(
-  loaded: LoadedConfig,
+  given: LoadedConfig,
   options: { detach: boolean; json: boolean },
 ): Promise<number> {
-  const { stateDir } = loaded.config;
+  const { stateDir } = given.config;
   const running = readDaemonInfo(stateDir);
   if (running) {
     throw new FlotillaError(
@@ -135,8 +142,13 @@ export async function launchFleet(
   }
   ensureStateDir(stateDir);
   ensureToken(stateDir);
+  // A daemon killed mid-apply left a journal: settle on one whole config before anything starts.
+  const recovered = settleJournal(stateDir);
+  const loaded = recovered ? loadConfig(given.file) : given;
+  if (recovered && !options.json)
+    print(`an interrupted config apply (${recovered.id}) was ${recovered.action.replace("_", " ")}`);
   const env = await warmDaemonModules();
-  const { child, failure } = spawnDaemon(loaded, { ...options, env });
+  const { child, failure } = spawnDaemon(loaded, { ...options, env, recovered });
   const exited = new Promise<number>((resolve) => child.once("exit", (code) => resolve(code ?? 1)));
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   const onInt = forward("SIGINT");

@@ -1,24 +1,17 @@
 /** The gateway's part of flotilla.yaml: where it listens, the providers and their keys and limits, and the logical models. */
 import { z } from "zod";
-import { DURATION_PATTERN, parseDuration, parseSize, SIZE_PATTERN } from "./units.ts";
-
-const secretRef = z.union([
-  z.strictObject({
-    env: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-      .describe("Name of an environment variable"),
-  }),
-  z.strictObject({ file: z.string().min(1).describe("Path of a file holding the secret") }),
-]);
-
-const duration = (example: string) =>
-  z
-    .string()
-    .regex(DURATION_PATTERN, { message: `must be a duration such as "${example}" (units: ms, s, m, h, d)` })
-    .transform((text) => parseDuration(text) ?? 0);
+import { simOptionsSchema } from "../sim/options.ts";
+import { duration, secretRef } from "./fields.ts";
+import { parseSize, SIZE_PATTERN } from "./units.ts";
 
 const count = z.number().int().positive();
+
+/** A "HOST:PORT" listen address, defaulting to `fallback`. */
+const listenAddress = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[^:]+:\d+$/, { message: `must be "HOST:PORT", such as "${fallback}"` })
+    .prefault(fallback);
 
 export const providerLimits = z
   .strictObject({
@@ -29,6 +22,21 @@ export const providerLimits = z
     concurrency: count.optional().describe("Requests in flight, per key"),
   })
   .describe("Limits the gateway keeps to for each key of this provider");
+
+export const oauthSchema = z
+  .strictObject({
+    kind: z.literal("oauth2").describe("OAuth2 refresh-token grant (RFC 6749 §6)"),
+    tokenUrl: z
+      .url({ message: 'must be a URL such as "https://auth.example.com/oauth/token"' })
+      .describe("Token endpoint the refresh token is traded at"),
+    clientId: z.string().min(1).optional().describe("client_id sent with each refresh"),
+    clientSecret: secretRef.optional().describe("client_secret sent with each refresh, as a reference"),
+    scope: z.string().min(1).optional().describe("scope sent with each refresh"),
+    refreshBefore: duration("60s")
+      .prefault("60s")
+      .describe("Refresh this long before the access token expires (at most half its lifetime)"),
+  })
+  .describe("Short-lived access tokens: each keys entry is then a refresh token");
 
 const price = z
   .strictObject({
@@ -52,7 +60,8 @@ export const providerSchema = z
     keys: z
       .array(secretRef)
       .min(1, { message: "needs at least one key reference" })
-      .describe("Real API keys, as references"),
+      .describe("Real API keys, as references (with auth.kind oauth2: refresh tokens)"),
+    auth: oauthSchema.optional(),
     limits: providerLimits.prefault({}),
     prices: z.record(z.string(), price).prefault({}).describe("Prices per upstream model name"),
     timeout: duration("120s").prefault("120s").describe("Upstream timeout for one attempt"),
@@ -73,11 +82,7 @@ export const chainEntry = z
 
 export const gatewaySchema = z
   .strictObject({
-    listen: z
-      .string()
-      .regex(/^[^:]+:\d+$/, { message: 'must be "HOST:PORT", such as "127.0.0.1:48300"' })
-      .prefault("127.0.0.1:48300")
-      .describe("Gateway address agents reach; loopback by default"),
+    listen: listenAddress("127.0.0.1:48300").describe("Gateway address agents reach; loopback by default"),
     maxBodySize: z
       .string()
       .regex(SIZE_PATTERN, { message: 'must be a size such as "10M"' })
@@ -99,3 +104,13 @@ export const budgetSchema = z
     daily: z.number().positive().describe("USD per day; requests stop with a clear error past it"),
   })
   .describe("Spending limits for one agent");
+
+export const simulatorSchema = simOptionsSchema
+  .extend({
+    listen: listenAddress("127.0.0.1:48301").describe(
+      "Where the simulator listens; point providers' baseUrl here",
+    ),
+  })
+  .describe(
+    "A provider simulator the daemon runs and supervises (flotilla sim -c FILE), for the demo and drills",
+  );

@@ -135,9 +135,14 @@ export function loadConfig(file: string): LoadedConfig {
   }
   const result = validateConfigText(text, file);
   if (!result.ok) throw new FlotillaError("FLOTILLA_E_CONFIG_INVALID", formatProblems(result.problems));
+  return resolveConfig(result.config, file);
+}
+
+/** Resolves a validated config's paths against `file`'s folder and freezes it. */
+export function resolveConfig(config: FlotillaConfig, file: string): LoadedConfig {
   const base = dirname(file);
-  const config = result.config;
   config.stateDir = expandPath(config.stateDir, base);
+  config.constitution.articles = expandPath(config.constitution.articles, base);
   for (const agent of config.agents) {
     agent.workspace = expandPath(agent.workspace, base);
     for (const value of Object.values(agent.env))
@@ -146,6 +151,8 @@ export function loadConfig(file: string): LoadedConfig {
   // Secret files are read by other processes with other working folders: make their paths absolute.
   for (const provider of config.providers) {
     for (const key of provider.keys) if ("file" in key) key.file = expandPath(key.file, base);
+    const secret = provider.auth?.clientSecret;
+    if (secret && "file" in secret) secret.file = expandPath(secret.file, base);
   }
   return { file, config: deepFreeze(config) };
 }

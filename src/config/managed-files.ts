@@ -36,8 +36,16 @@ export function managedPaths(stateDir: string): string[] {
 
 /** Writes a managed file and records what was written. */
 export function writeManagedFile(stateDir: string, path: string, content: string): void {
+  writeFileAtomic(resolve(path), content);
+  adoptManagedFile(stateDir, path, content);
+}
+
+/**
+ * Takes a file Flotilla did not write (the operator's flotilla.yaml, the constitution) under management as
+ * it is now: its current content becomes the reference that drift checks compare against.
+ */
+export function adoptManagedFile(stateDir: string, path: string, content: string): void {
   const absolute = resolve(path);
-  writeFileAtomic(absolute, content);
   mkdirSync(managedDir(stateDir), { recursive: true, mode: 0o700 });
   writeFileAtomic(copyFile(stateDir, absolute), content, 0o600);
   const paths = managedPaths(stateDir);

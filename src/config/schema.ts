@@ -1,30 +1,21 @@
 /** The flotilla.yaml schema: one zod schema, validated once at the edge, exported as JSON Schema too. */
 import { z } from "zod";
-import { budgetSchema, chainEntry, gatewaySchema, providerSchema } from "./gateway-schema.ts";
-import { DURATION_PATTERN, parseBurst, parseDuration, parseSize, SIZE_PATTERN } from "./units.ts";
-
-const duration = (example: string) =>
-  z
-    .string()
-    .regex(DURATION_PATTERN, { message: `must be a duration such as "${example}" (units: ms, s, m, h, d)` })
-    .transform((text) => parseDuration(text) ?? 0);
+import {
+  budgetSchema,
+  chainEntry,
+  gatewaySchema,
+  providerSchema,
+  simulatorSchema,
+} from "./gateway-schema.ts";
+import { duration, secretRef } from "./fields.ts";
+import { parseBurst, parseSize, SIZE_PATTERN } from "./units.ts";
 
 const size = z
   .string()
   .regex(SIZE_PATTERN, { message: 'must be a size such as "512M" or "2G"' })
   .transform((text) => parseSize(text) ?? 0);
 
-/** A secret is never written inline: it is a reference to an env var or a file. */
-export const secretRef = z.union([
-  z.strictObject({
-    env: z
-      .string()
-      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
-      .describe("Name of an environment variable"),
-  }),
-  z.strictObject({ file: z.string().min(1).describe("Path of a file holding the secret") }),
-]);
-export type SecretRef = z.infer<typeof secretRef>;
+export type { SecretRef } from "./fields.ts";
 
 const restart = z
   .strictObject({
@@ -171,6 +162,42 @@ export const configSchema = z
       .record(z.string(), z.array(chainEntry).min(1, { message: "needs at least one chain entry" }))
       .prefault({})
       .describe("Logical model name → ordered failover chain"),
+    constitution: z
+      .strictObject({
+        articles: z
+          .string()
+          .min(1)
+          .prefault("./constitution.md")
+          .describe(
+            "The constitution's Markdown file (relative to this file); backed up and watched for drift",
+          ),
+      })
+      .prefault({})
+      .describe("The fleet's constitution"),
+    migrations: z
+      .strictObject({
+        healthTimeout: duration("60s")
+          .prefault("60s")
+          .describe("How long `config apply` waits for restarted and added agents to be healthy"),
+        healthyFor: duration("3s")
+          .prefault("3s")
+          .describe("How long those agents must stay running, without a restart, to count as healthy"),
+        lastKnownGoodAfter: duration("10m")
+          .prefault("10m")
+          .describe("A config the fleet has been healthy on this long becomes the last known good"),
+        keepBackups: z.number().int().min(1).prefault(20).describe("Backups kept under <stateDir>/backups"),
+      })
+      .prefault({})
+      .describe("Config changes as migrations: apply, health check, rollback, backups"),
+    drift: z
+      .strictObject({
+        every: duration("30s")
+          .prefault("30s")
+          .describe("How often the daemon compares the files it manages with what it last wrote"),
+      })
+      .prefault({})
+      .describe("Drift detection for managed files (config, constitution, briefs, generated configs)"),
+    simulator: simulatorSchema.optional(),
   })
   .superRefine((config, ctx) => {
     const names = new Map<string, number>();
@@ -222,6 +249,13 @@ export const configSchema = z
           code: "custom",
           path: ["agents", index, "name"],
           message: 'the name "gateway" is taken by Flotilla\'s own gateway process; rename this agent',
+        });
+      }
+      if (agent.name === "simulator" && config.simulator) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["agents", index, "name"],
+          message: 'the name "simulator" is taken by the provider simulator (simulator:); rename this agent',
         });
       }
       if (agent.model !== undefined && !(agent.model in config.models)) {

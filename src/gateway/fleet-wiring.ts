@@ -1,6 +1,7 @@
 /**
- * How the gateway joins the fleet (computed by the CLI, which has the secrets at hand): the gateway as a
- * supervised process of its own, and per agent the env that sends its model traffic through it.
+ * How the gateway joins the fleet (computed by the CLI, which has the secrets at hand): the gateway (and the
+ * provider simulator, when configured) as supervised processes of their own, and per agent the env that
+ * sends its model traffic through the gateway.
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -9,6 +10,7 @@ import type { AgentConfig } from "../config/schema.ts";
 import { ensureGatewaySecret, virtualKey } from "./virtual-keys.ts";
 
 export const GATEWAY_AGENT = "gateway";
+export const SIMULATOR_AGENT = "simulator";
 const BIN = fileURLToPath(new URL("../../bin/flotilla.js", import.meta.url));
 
 export interface FleetWiring {
@@ -21,23 +23,25 @@ export function gatewayUrl(listen: string): string {
   return `http://${listen}`;
 }
 
-export function fleetWiring(loaded: LoadedConfig): FleetWiring {
-  const { config, file } = loaded;
-  if (config.providers.length === 0) return { internal: [], agentEnv: {} };
-  ensureGatewaySecret(config.stateDir);
-  const port = Number(config.gateway.listen.slice(config.gateway.listen.lastIndexOf(":") + 1));
-  // Only the gateway gets the real provider keys: the env names its key references point at.
-  const keyEnv: AgentConfig["env"] = {};
-  for (const provider of config.providers) {
-    for (const key of provider.keys) if ("env" in key) keyEnv[key.env] = { env: key.env };
-  }
-  const gateway: AgentConfig = {
-    name: GATEWAY_AGENT,
-    role: "gateway",
-    command: [process.execPath, BIN, "gateway", "--config", file],
-    port,
-    workspace: join(config.stateDir, "gateway"),
-    env: keyEnv,
+function portOf(listen: string): number {
+  return Number(listen.slice(listen.lastIndexOf(":") + 1));
+}
+
+/** Supervision settings Flotilla's own processes share: always restarted, quickly. */
+function internalProcess(
+  name: string,
+  command: string[],
+  listen: string,
+  stateDir: string,
+  env: AgentConfig["env"],
+): AgentConfig {
+  return {
+    name,
+    role: name,
+    command,
+    port: portOf(listen),
+    workspace: join(stateDir, name),
+    env,
     restart: {
       policy: "always",
       delay: 500,
@@ -50,6 +54,40 @@ export function fleetWiring(loaded: LoadedConfig): FleetWiring {
     limits: {},
     autostart: true,
   };
+}
+
+export function fleetWiring(loaded: LoadedConfig): FleetWiring {
+  const { config, file } = loaded;
+  const internal: AgentConfig[] = [];
+  // The simulator (when configured) is a stand-in provider: it starts with the gateway, before any agent thinks.
+  if (config.simulator) {
+    internal.push(
+      internalProcess(
+        SIMULATOR_AGENT,
+        [process.execPath, BIN, "sim", "--config", file],
+        config.simulator.listen,
+        config.stateDir,
+        {},
+      ),
+    );
+  }
+  if (config.providers.length === 0) return { internal, agentEnv: {} };
+  ensureGatewaySecret(config.stateDir);
+  // Only the gateway gets the real provider keys: the env names its key references point at.
+  const keyEnv: AgentConfig["env"] = {};
+  for (const provider of config.providers) {
+    const refs = [...provider.keys, ...(provider.auth?.clientSecret ? [provider.auth.clientSecret] : [])];
+    for (const ref of refs) if ("env" in ref) keyEnv[ref.env] = { env: ref.env };
+  }
+  internal.push(
+    internalProcess(
+      GATEWAY_AGENT,
+      [process.execPath, BIN, "gateway", "--config", file],
+      config.gateway.listen,
+      config.stateDir,
+      keyEnv,
+    ),
+  );
   const base = gatewayUrl(config.gateway.listen);
   const agentEnv: FleetWiring["agentEnv"] = {};
   for (const agent of config.agents) {
@@ -63,5 +101,5 @@ export function fleetWiring(loaded: LoadedConfig): FleetWiring {
       ...(agent.model ? { FLOTILLA_MODEL: agent.model } : {}),
     };
   }
-  return { internal: [gateway], agentEnv };
+  return { internal, agentEnv };
 }

@@ -56,7 +56,10 @@ export function createGateway(options: GatewayOptions) {
     config.agents.map((a) => a.name),
   );
   const accounting = createAccounting(config, store);
-  const runtimes = new Map(config.providers.map((p) => [p.id, createProviderRuntime(p)]));
+  const gatewayEvent = (kind: string, data: Record<string, unknown>) => store.append({ kind, data });
+  const runtimes = new Map(
+    config.providers.map((p) => [p.id, createProviderRuntime(p, { event: gatewayEvent })]),
+  );
   const chains = new Map<string, Candidate[]>(
     Object.entries(config.models).map(([name, entries]) => [
       name,

@@ -31,15 +31,28 @@ export class QueueTimeout extends Error {
   }
 }
 
+/** Raised when every key of the provider has been retired (rejected by the provider, or its refresh token refused). */
+export class NoUsableKey extends Error {
+  constructor(provider: string) {
+    super(`${provider}: every key was rejected`);
+    this.name = "NoUsableKey";
+  }
+}
+
 export interface ProviderRuntime {
   provider: Provider;
   breaker: { allow(): boolean; success(): void; failure(): void };
-  /** Waits for a key with room; rejects with QueueTimeout, or an AbortError when the caller went away. */
+  /** Waits for a key with room; rejects with QueueTimeout, NoUsableKey, or an AbortError when the caller went away. */
   admit(request: AdmitRequest): Promise<Admission>;
   /** Learns limits and remaining quota from an upstream response's headers. */
   learn(keyIndex: number, headers: Headers): void;
   /** Whether some key could take a request of this size right now (no waiting). */
   hasRoom(estTokens: number): boolean;
-  /** Nothing is sent with this key until the time given (Retry-After, a dead or billing-blocked key). */
+  /** Nothing is sent with this key until the time given (Retry-After, a quota or billing block). */
   cooldown(keyIndex: number, untilMs: number, reason: string): void;
+  /**
+   * The provider refused `apiKey` (401/403). Returns "renewed" when the credential fetches a new token (try
+   * again), or "retired" when the key is out for good (until the gateway restarts).
+   */
+  rejected(keyIndex: number, apiKey: string): "renewed" | "retired";
 }

@@ -7,10 +7,11 @@ import type { ServerResponse } from "node:http";
 import type { Accounting, Usage } from "./accounting.ts";
 import { estimateTokens, middleOut } from "./context-guard.ts";
 import { type ClientFormat, errorResponse, sendError } from "./errors.ts";
-import { type ProviderRuntime, QueueTimeout } from "./provider-runtime.ts";
+import { NoUsableKey, type ProviderRuntime, QueueTimeout } from "./provider-runtime.ts";
 import { relayResponse } from "./relay.ts";
 import { requestFor } from "./translate.ts";
 import { sendAttempt } from "./upstream.ts";
+import { classifyFailure } from "./upstream-verdict.ts";
 
 export type Tier = "primary" | "secondary" | "fallback";
 
@@ -38,19 +39,7 @@ export interface RouteContext {
   started: number;
 }
 
-const QUOTA_DISABLE_MS = 10 * 60_000; // a billing or quota error takes a key out for 10 minutes
-const DEAD_KEY_MS = 365 * 86_400_000; // a rejected key stays out until the gateway restarts
-const DEFAULT_RETRY_AFTER_MS = 1_000; // a 429 without Retry-After cools its key down this long
 const OUTPUT_RESERVE = 1_024; // tokens kept free for the answer when trimming a prompt
-
-function retryAfterMs(headers: Headers): number {
-  const ms = Number(headers.get("retry-after-ms"));
-  if (ms > 0) return ms;
-  const seconds = Number(headers.get("retry-after"));
-  if (seconds > 0) return seconds * 1000;
-  const date = Date.parse(headers.get("retry-after") ?? "");
-  return Number.isNaN(date) ? DEFAULT_RETRY_AFTER_MS : Math.max(0, date - Date.now());
-}
 
 /** Fits the prompt to the candidate's window, or says why not. */
 function fitContext(ctx: RouteContext, candidate: Candidate, estTokens: number) {
@@ -108,6 +97,10 @@ export async function route(ctx: RouteContext): Promise<void> {
         });
       } catch (err) {
         if (ctx.signal.aborted) return;
+        if (err instanceof NoUsableKey) {
+          failures.push(err.message);
+          break;
+        }
         if (!(err instanceof QueueTimeout)) throw err;
         soonestRetryMs = Math.min(soonestRetryMs ?? Infinity, err.retryAfterMs);
         failures.push(`${runtime.provider.id}: limits leave no room within the wait budget`);
@@ -165,30 +158,26 @@ export async function route(ctx: RouteContext): Promise<void> {
       }
       admission.lease.release();
       const text = await response.text().catch(() => "");
-      const status = response.status;
-      if (status === 429 || status === 402) {
-        const quota = status === 402 || /insufficient_quota|billing|credit/i.test(text);
-        const wait = quota ? QUOTA_DISABLE_MS : retryAfterMs(response.headers);
-        runtime.cooldown(admission.keyIndex, Date.now() + wait, quota ? "quota" : "rate_limited");
-        ctx.event(quota ? "gateway.key_disabled" : "gateway.key_cooldown", {
-          provider: runtime.provider.id,
-          key: admission.keyIndex,
-          forMs: wait,
-        });
-        soonestRetryMs = Math.min(soonestRetryMs ?? Infinity, wait);
-        failures.push(`${runtime.provider.id}: ${quota ? "quota exhausted" : "429"}`);
+      const { status } = response;
+      const verdict = classifyFailure(status, response.headers, text);
+      const key = { provider: runtime.provider.id, key: admission.keyIndex, status };
+      if (verdict.kind === "rate_limited" || verdict.kind === "quota") {
+        const quota = verdict.kind === "quota";
+        runtime.cooldown(admission.keyIndex, Date.now() + verdict.waitMs, verdict.kind);
+        ctx.event(quota ? "gateway.key_disabled" : "gateway.key_cooldown", { ...key, forMs: verdict.waitMs });
+        soonestRetryMs = Math.min(soonestRetryMs ?? Infinity, verdict.waitMs);
+        failures.push(`${runtime.provider.id}: ${quota ? "quota or billing exhausted" : "429"}`);
         // Another key of this provider only if one is free now; else the next chain entry beats waiting.
         if (runtime.hasRoom(fitted.estTokens)) continue;
         break;
       }
-      if (status === 401 || status === 403) {
-        runtime.cooldown(admission.keyIndex, Date.now() + DEAD_KEY_MS, "rejected");
-        ctx.event("gateway.key_dead", { provider: runtime.provider.id, key: admission.keyIndex, status });
+      if (verdict.kind === "rejected") {
+        const outcome = runtime.rejected(admission.keyIndex, admission.apiKey);
         failures.push(`${runtime.provider.id}: key rejected (${status})`);
-        if (runtime.hasRoom(fitted.estTokens)) continue;
+        if (outcome === "renewed" || runtime.hasRoom(fitted.estTokens)) continue;
         break;
       }
-      if (status >= 500 || status === 408) {
+      if (verdict.kind === "server") {
         runtime.breaker.failure();
         failures.push(`${runtime.provider.id}: ${status}`);
         ctx.event("gateway.attempt_failed", {

@@ -31,9 +31,13 @@ function headers(attempt: Attempt): Record<string, string> {
   if (attempt.provider.kind === "openai") {
     return { "content-type": "application/json", authorization: `Bearer ${attempt.apiKey}` };
   }
+  // An OAuth2 access token goes in Authorization; a plain Anthropic key in x-api-key.
+  const credential: Record<string, string> = attempt.provider.auth
+    ? { authorization: `Bearer ${attempt.apiKey}` }
+    : { "x-api-key": attempt.apiKey };
   return {
     "content-type": "application/json",
-    "x-api-key": attempt.apiKey,
+    ...credential,
     "anthropic-version": attempt.passHeaders["anthropic-version"] ?? "2023-06-01",
     ...(attempt.passHeaders["anthropic-beta"]
       ? { "anthropic-beta": attempt.passHeaders["anthropic-beta"] }

@@ -6,8 +6,17 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { answer, createRandom } from "./answers.ts";
-import { type Faults, type SimOptions, type SimOptionsInput, simOptionsSchema } from "./options.ts";
+import { createKeyFaults, faultAnswer } from "./key-faults.ts";
+import {
+  type Faults,
+  type KeyFault,
+  keyFaultSchema,
+  type SimOptions,
+  type SimOptionsInput,
+  simOptionsSchema,
+} from "./options.ts";
 import { createRateWindow, type RateWindow } from "./rate-window.ts";
+import { createTokenEndpoint } from "./token-endpoint.ts";
 import {
   anthropicFrames,
   anthropicResponse,
@@ -67,6 +76,13 @@ export function createSimulator(input: SimOptionsInput = {}, clock: () => number
     Object.entries(options.keys).map(([key, limits]) => [key, createRateWindow(limits, clock)]),
   );
   const stats = new Map<string, KeyStats>();
+  const keyFaults = createKeyFaults({
+    ...Object.fromEntries(Object.entries(options.keys).map(([key, limits]) => [key, limits.fault])),
+    ...Object.fromEntries(
+      Object.entries(options.oauth.refreshTokens).map(([name, limits]) => [name, limits.fault]),
+    ),
+  });
+  const tokens = createTokenEndpoint(options.oauth, clock);
   let faults: Faults = options.faults;
   let startedAt = clock();
   let ids = 0;
@@ -91,8 +107,13 @@ export function createSimulator(input: SimOptionsInput = {}, clock: () => number
   }
 
   async function complete(format: Format, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const key = presented(req);
+    // An API key, or an access token from /oauth/token (counted under its credential's name).
+    let key = presented(req);
     let window = windows.get(key);
+    const principal = window ? undefined : tokens.principal(key);
+    if (principal && "expired" in principal)
+      return send(res, 401, errorBody(format, 401, "the access token has expired"));
+    if (principal) ({ name: key, window } = principal);
     if (!window && options.acceptAnyKey) windows.set(key, (window = createRateWindow({}, clock)));
     if (!window) return send(res, 401, errorBody(format, 401, "invalid API key"));
     const s = keyStats(key);
@@ -104,6 +125,13 @@ export function createSimulator(input: SimOptionsInput = {}, clock: () => number
     const messages = body?.messages;
     if (!body || !Array.isArray(messages) || messages.length === 0) {
       return send(res, 400, errorBody(format, 400, "messages: must be a non-empty array"));
+    }
+    const keyFault = keyFaults.take(key);
+    if (keyFault) {
+      if (keyFault.kind === "rate_limited") s.rateLimited++;
+      else s.errors++;
+      const scripted = faultAnswer(format, keyFault);
+      return send(res, scripted.status, scripted.body, scripted.headers);
     }
     const elapsed = clock() - startedAt;
     if (faults.status !== undefined || faults.outages.some((o) => elapsed >= o.fromMs && elapsed < o.toMs)) {
@@ -191,11 +219,24 @@ export function createSimulator(input: SimOptionsInput = {}, clock: () => number
         data: options.models.map((id) => ({ id, object: "model", owned_by: "sim" })),
       });
     }
+    if (req.method === "POST" && path === "/oauth/token") {
+      const issued = await tokens.handle(req);
+      return send(res, issued.status, issued.body, { "cache-control": "no-store" });
+    }
+    if (req.method === "GET" && path === "/healthz") return send(res, 200, { ok: true });
     if (req.method === "GET" && path === "/_sim/stats") return send(res, 200, snapshot());
     if (req.method === "POST" && path === "/_sim/faults") {
       const patch = await readJson(req);
       faults = { ...faults, ...(patch as Partial<Faults>) };
       return send(res, 200, { faults });
+    }
+    const keyFault = /^\/_sim\/keys\/([^/]+)\/fault$/.exec(path ?? "");
+    if (req.method === "POST" && keyFault) {
+      // A drill scripts one key's errors while the simulator runs; an empty body clears them.
+      const parsed = keyFaultSchema.safeParse(await readJson(req));
+      const key = decodeURIComponent(keyFault[1] as string);
+      keyFaults.set(key, parsed.success ? parsed.data : undefined);
+      return send(res, 200, { key, fault: parsed.success ? parsed.data : null });
     }
     if (req.method === "POST" && path === "/_sim/reset") {
       stats.clear();
@@ -216,6 +257,7 @@ export function createSimulator(input: SimOptionsInput = {}, clock: () => number
       errors: sum("errors"),
       inFlight,
       byKey,
+      oauth: tokens.stats(),
     };
   }
 
@@ -243,6 +285,10 @@ export function createSimulator(input: SimOptionsInput = {}, clock: () => number
     stats: snapshot,
     setFaults(patch: Partial<Faults>): void {
       faults = { ...faults, ...patch };
+    },
+    /** Scripts an error for one key (an API key, or an OAuth credential's refresh-token name); undefined clears it. */
+    setKeyFault(key: string, fault: (Partial<KeyFault> & Pick<KeyFault, "kind">) | undefined): void {
+      keyFaults.set(key, fault && { retryAfterMs: 1000, retryAfterHeader: "both", ...fault });
     },
   };
 }

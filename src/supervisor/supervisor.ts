@@ -36,12 +36,16 @@ export interface SupervisorOptions {
 }
 
 export function createSupervisor(options: SupervisorOptions) {
-  const { config, store } = options;
+  const { store } = options;
+  // Replaced as a whole by reconfigure() when a config apply changes the fleet.
+  let config = options.config;
+  let injectedEnv = options.injectedEnv ?? {};
   const fleet: AgentConfig[] = [...(options.internal ?? []), ...config.agents];
   const instance = instanceId(config.stateDir);
   const registry = createRunRegistry(config.stateDir);
   const runners = new Map<string, AgentRunner>();
   const sinks = new Map<string, LogSink>();
+  const specs = new Map<string, AgentConfig>();
 
   function runner(name: string): AgentRunner {
     const found = runners.get(name);
@@ -54,62 +58,100 @@ export function createSupervisor(options: SupervisorOptions) {
     return found;
   }
 
+  function envFor(agent: AgentConfig): Record<string, string> {
+    return buildAgentEnv(agent, instance, config.inheritEnv, process.env, injectedEnv[agent.name]);
+  }
+
+  /** Preflight for these agents; ports in `ownPorts` belong to agents about to stop and count as free. */
+  async function check(agents: AgentConfig[], ownPorts = new Set<number>()): Promise<string[]> {
+    const problems: string[] = [];
+    for (const agent of agents) {
+      try {
+        const checked =
+          agent.port !== undefined && ownPorts.has(agent.port) ? { ...agent, port: undefined } : agent;
+        problems.push(...(await checkAgent(checked, envFor(agent))));
+      } catch (err) {
+        problems.push((err as Error).message);
+      }
+    }
+    return problems;
+  }
+
+  function build(agent: AgentConfig): void {
+    const logs = createLogSink({
+      file: join(config.stateDir, "logs", `${agent.name}.log`),
+      ...config.logs,
+    });
+    const launch = planLaunch(agent, instance);
+    for (const warning of launch.warnings) logs.note(`limit not applied: ${warning}`);
+    if (launch.warnings.length > 0)
+      store.append({
+        kind: "agent.limits_warning",
+        agent: agent.name,
+        data: { warnings: launch.warnings },
+      });
+    sinks.set(agent.name, logs);
+    specs.set(agent.name, agent);
+    runners.set(
+      agent.name,
+      createAgentRunner({
+        agent,
+        env: envFor(agent),
+        launch,
+        logs,
+        marks: agentMarks(instance, agent),
+        event: (kind, data) => store.append({ kind, agent: agent.name, ...(data ? { data } : {}) }),
+        onProcess: (proc) => registry.set(agent.name, proc),
+        ...(options.beforeStart ? { beforeStart: () => options.beforeStart?.(agent) } : {}),
+      }),
+    );
+  }
+
+  async function remove(name: string): Promise<void> {
+    await runner(name).stop();
+    sinks.get(name)?.close();
+    sinks.delete(name);
+    runners.delete(name);
+    specs.delete(name);
+  }
+
   return {
     instance,
     /** Kills leftovers of a dead daemon, checks every agent, and builds the runners; starts nothing. */
     async prepare(): Promise<Array<{ name: string; pid: number }>> {
       const orphans = await registry.cleanupOrphans(instance);
       if (orphans.length > 0) store.append({ kind: "daemon.orphans_cleaned", data: { orphans } });
-      const problems: string[] = [];
-      const envs = new Map<string, Record<string, string>>();
-      for (const agent of fleet) {
-        try {
-          const env = buildAgentEnv(
-            agent,
-            instance,
-            config.inheritEnv,
-            process.env,
-            options.injectedEnv?.[agent.name],
-          );
-          envs.set(agent.name, env);
-          problems.push(...(await checkAgent(agent, env)));
-        } catch (err) {
-          problems.push((err as Error).message);
-        }
-      }
-      failPreflight(problems);
-      for (const agent of fleet) {
-        const logs = createLogSink({
-          file: join(config.stateDir, "logs", `${agent.name}.log`),
-          ...config.logs,
-        });
-        const launch = planLaunch(agent, instance);
-        for (const warning of launch.warnings) logs.note(`limit not applied: ${warning}`);
-        if (launch.warnings.length > 0)
-          store.append({
-            kind: "agent.limits_warning",
-            agent: agent.name,
-            data: { warnings: launch.warnings },
-          });
-        sinks.set(agent.name, logs);
-        runners.set(
-          agent.name,
-          createAgentRunner({
-            agent,
-            env: envs.get(agent.name) ?? {},
-            launch,
-            logs,
-            marks: agentMarks(instance, agent),
-            event: (kind, data) => store.append({ kind, agent: agent.name, ...(data ? { data } : {}) }),
-            onProcess: (proc) => registry.set(agent.name, proc),
-            ...(options.beforeStart ? { beforeStart: () => options.beforeStart?.(agent) } : {}),
-          }),
-        );
-      }
+      failPreflight(await check(fleet));
+      for (const agent of fleet) build(agent);
       return orphans;
     },
     startAll(): void {
-      for (const agent of fleet) if (agent.autostart) runner(agent.name).start();
+      for (const [name, agent] of specs) if (agent.autostart) runner(name).start();
+    },
+    /** Sets the config and injected env that later add/replace calls build agents from. */
+    reconfigure(next: FlotillaConfig, nextEnv: Record<string, Record<string, string>>): void {
+      config = next;
+      injectedEnv = nextEnv;
+    },
+    /** Preflight problems for agents about to be added (ports of agents about to stop count as free). */
+    check,
+    /** Builds a new agent's runner and starts it if it autostarts. */
+    add(agent: AgentConfig): void {
+      if (runners.has(agent.name)) throw new Error(`agent ${agent.name} already exists`);
+      build(agent);
+      if (agent.autostart) runner(agent.name).start();
+    },
+    /** Stops an agent and forgets it. */
+    remove,
+    /** Stops an agent and starts it again from a new spec. */
+    async replace(agent: AgentConfig): Promise<void> {
+      await remove(agent.name);
+      build(agent);
+      if (agent.autostart) runner(agent.name).start();
+    },
+    /** The spec an agent currently runs with. */
+    spec(name: string): AgentConfig | undefined {
+      return specs.get(name);
     },
     start(name: string): void {
       runner(name).start();

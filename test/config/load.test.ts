@@ -98,3 +98,32 @@ test("the JSON Schema describes the input form", () => {
     "Ledger, logs, run files and the API token (mode 0700)",
   );
 });
+
+test("gateway config: OAuth2 auth is checked field by field, and the simulator's name is reserved", () => {
+  const oauth = problems(`version: 1
+providers:
+  - id: p
+    kind: anthropic
+    baseUrl: http://127.0.0.1:1
+    keys: [{ env: REFRESH }]
+    auth: { kind: oauth2, tokenUrl: not-a-url, clientSecret: "inline-secret", refreshBefore: soon }
+`);
+  assert.ok(
+    oauth.some((p) => /^fleet\.yaml:7: providers\.0\.auth\.tokenUrl: must be a URL/.test(p)),
+    oauth.join("\n"),
+  );
+  assert.ok(
+    oauth.some((p) => /providers\.0\.auth\.clientSecret: must be a reference, \{ env: NAME \}/.test(p)),
+    "an inline secret is refused, saying what to write",
+  );
+  assert.ok(oauth.some((p) => /providers\.0\.auth\.refreshBefore: must be a duration/.test(p)));
+  const reserved = problems(`version: 1
+simulator: { listen: 127.0.0.1:48301 }
+agents:
+  - { name: simulator, command: run, workspace: w }
+`);
+  assert.match(
+    reserved.join("\n"),
+    /fleet\.yaml:4: agents\.0\.name: the name "simulator" is taken by the provider simulator/,
+  );
+});

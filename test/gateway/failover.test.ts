@@ -82,6 +82,13 @@ test("a refused connection fails over; after three, the breaker skips the dead p
     assert.equal(res.headers.get("x-flotilla-tier"), "fallback");
   }
   assert.equal(connections, 0, "the open breaker kept requests away from the dead primary");
+  const served = gw.store.query({ kind: "gateway.request", limit: 1000 });
+  assert.equal(served.length, 23);
+  assert.ok(
+    served.every((e) => e.data.tier === "fallback" && e.data.provider === "second"),
+    "the ledger marks every answer as the fallback's",
+  );
+  assert.equal(gw.store.query({ kind: "gateway.failover", limit: 1000 }).length, 23);
   const attempts = gw.store.query({ kind: "gateway.attempt_failed", limit: 1000 });
   assert.equal(attempts.length, 3);
   process.stdout.write(

@@ -56,6 +56,14 @@ function events(dir: string, kind: string): Array<{ agent: string; data: string 
   }
 }
 
+/** Events of a kind once at least one is on disk: the ledger writes in batches (every 50 ms). */
+function recorded(dir: string, kind: string): Promise<Array<{ agent: string; data: string }>> {
+  return waitFor(() => {
+    const rows = events(dir, kind);
+    return rows.length > 0 && rows;
+  }, `a ${kind} event`);
+}
+
 const running = (file: string, name: string) => async () => {
   const row = (await status(file)).find((a) => a.name === name);
   return row?.state === "running" ? row : undefined;
@@ -120,7 +128,7 @@ test("a crash loop ends in failed after the burst, with an event", async (t) => 
   );
   assert.equal(row.pid, null);
   assert.equal(row.restarts, 2, "3 starts in all: the first and two restarts");
-  const failed = events(dir, "agent.failed");
+  const failed = await recorded(dir, "agent.failed");
   assert.equal(failed.length, 1);
   assert.match(failed[0]?.data ?? "", /"reason":"burst"/);
   const started = await runCli(["start", "crasher", "--json", "-c", file]);
@@ -176,7 +184,7 @@ test("an agent that ignores SIGTERM is SIGKILLed after stopTimeout", async (t) =
   assert.equal(stopped.code, 0, stopped.stderr);
   assert.ok(elapsed >= 3000, `stop took ${elapsed}ms; SIGKILL must wait for the 3s stopTimeout`);
   assert.equal(pidAlive(row.pid ?? 0), false);
-  assert.equal(events(dir, "agent.killed").length, 1);
+  assert.equal((await recorded(dir, "agent.killed")).length, 1);
 });
 
 test("after kill -9 of the daemon, up again gives exactly one copy of each agent", async (t) => {
@@ -214,7 +222,7 @@ test("after kill -9 of the daemon, up again gives exactly one copy of each agent
     );
     assert.equal(copies.length, 1, `${row.name}: ${copies.length} copies`);
   }
-  assert.equal(events(dir, "daemon.orphans_cleaned").length, 1);
+  assert.equal((await recorded(dir, "daemon.orphans_cleaned")).length, 1);
 });
 
 test("an agent that is up but unhealthy past its grace period is restarted", async (t) => {

@@ -88,26 +88,31 @@ export function createFairQueue(options: { clock: Clock; budgets: () => KeyBudge
   function pump(): void {
     timer?.cancel();
     timer = undefined;
+    let blockedFor: number;
     for (;;) {
       const w = next();
       if (!w) return;
       const found = probe(w.estTokens);
-      if ("key" in found) {
-        remove(w);
-        w.resolve(grant(found.key, w, w.enqueuedAt));
-        continue;
+      if (!("key" in found)) {
+        blockedFor = found.waitMs;
+        break;
       }
-      const now = clock.now();
-      if (now + found.waitMs > w.deadlineMs) {
-        remove(w);
-        w.reject(new QueueTimeoutError(Number.isFinite(found.waitMs) ? found.waitMs : w.deadlineMs - now));
-        continue;
-      }
-      // Concurrency frees up on release (we are told); windows and cool-downs free up with time.
-      if (Number.isFinite(found.waitMs)) timer = clock.setTimeout(pump, Math.max(1, found.waitMs));
-      else timer = clock.setTimeout(pump, Math.max(1, w.deadlineMs - now));
-      return;
+      remove(w);
+      w.resolve(grant(found.key, w, w.enqueuedAt));
     }
+    // The head cannot go for `blockedFor` ms (infinite: until a release), and nobody passes the head, so
+    // no waiter starts sooner. Refuse each one whose deadline comes first (not only the head: one behind
+    // it must not sit on to its deadline unanswered), then wake at the next change. Comparisons only.
+    const now = clock.now();
+    const finite = Number.isFinite(blockedFor);
+    let wake = finite ? blockedFor : Number.POSITIVE_INFINITY;
+    for (const w of [...waiters]) {
+      if (finite ? now + blockedFor > w.deadlineMs : now >= w.deadlineMs) {
+        remove(w);
+        w.reject(new QueueTimeoutError(finite ? blockedFor : 0));
+      } else wake = Math.min(wake, w.deadlineMs - now);
+    }
+    if (waiters.length > 0 && Number.isFinite(wake)) timer = clock.setTimeout(pump, Math.max(1, wake));
   }
 
   let subscribed = false;
@@ -122,12 +127,12 @@ export function createFairQueue(options: { clock: Clock; budgets: () => KeyBudge
       subscribe();
       const now = clock.now();
       if (request.signal?.aborted) return Promise.reject(new DOMException("aborted", "AbortError"));
-      if (waiters.length === 0) {
-        const found = probe(request.estTokens);
-        if ("key" in found) return Promise.resolve(grant(found.key, request, now));
-        if (now + found.waitMs > request.deadlineMs && Number.isFinite(found.waitMs)) {
-          return Promise.reject(new QueueTimeoutError(found.waitMs));
-        }
+      const found = probe(request.estTokens);
+      if ("key" in found) {
+        if (waiters.length === 0) return Promise.resolve(grant(found.key, request, now));
+      } else if (Number.isFinite(found.waitMs) && now + found.waitMs > request.deadlineMs) {
+        // Even with nobody ahead it could not start in time: refuse at once, saying when to come back.
+        return Promise.reject(new QueueTimeoutError(found.waitMs));
       }
       return new Promise<Grant>((resolve, reject) => {
         const onAbort = () => {

@@ -60,6 +60,21 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
   let inFlight = 0;
   let coolUntil = 0;
   const listeners = new Set<() => void>();
+  // What the provider said is left until its reset (others may share the key): spent by each admission.
+  const allowance: Partial<Record<"requests" | "tokens", { left: number; until: number }>> = {};
+
+  /** Charges an admission to the provider's stated allowance; none left cools the key until its reset. */
+  function spend(now: number, tokens: number): void {
+    for (const [kind, cost] of [
+      ["requests", 1],
+      ["tokens", tokens],
+    ] as const) {
+      const a = allowance[kind];
+      if (!a) continue;
+      if (a.until <= now) delete allowance[kind];
+      else if ((a.left -= cost) <= 0) coolUntil = Math.max(coolUntil, a.until);
+    }
+  }
 
   function prune(now: number): void {
     while (minuteStart < log.length && (log[minuteStart] as Entry).at <= now - MINUTE_MS) {
@@ -125,6 +140,7 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
     },
     acquire(estTokens: number): Lease {
       const entry: Entry = { at: clock.now(), tokens: estTokens, inMinute: true, inHour: true };
+      if (allowance.requests || allowance.tokens) spend(entry.at, estTokens);
       log.push(entry);
       minuteTokens += estTokens;
       hourTokens += estTokens;
@@ -148,12 +164,22 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
     cooldown(untilMs: number, _reason?: string): void {
       coolUntil = Math.max(coolUntil, untilMs);
     },
-    /** Learns limits and remaining quota from OpenAI `x-ratelimit-*` or Anthropic `anthropic-ratelimit-*` headers. */
-    learn(headers: Record<string, string | string[] | undefined>): void {
+    /**
+     * Learns limits and remaining quota from OpenAI `x-ratelimit-*` or Anthropic `anthropic-ratelimit-*`
+     * headers: a lower real limit replaces the configured one; the remaining quota is an allowance that
+     * admissions spend (someone else may share the key), and none left cools the key down until the reset.
+     * Returns the limits it tightened, if any.
+     */
+    learn(
+      headers: Record<string, string | string[] | undefined>,
+    ): { rpm?: number; tpm?: number } | undefined {
       const now = clock.now();
+      let changed: { rpm?: number; tpm?: number } | undefined;
       const tighten = (key: "rpm" | "tpm", value: string | undefined) => {
         const n = Number(value);
-        if (value !== undefined && Number.isFinite(n) && n > 0) limits[key] = Math.min(limits[key] ?? n, n);
+        if (value === undefined || !Number.isFinite(n) || n <= 0 || n >= (limits[key] ?? Infinity)) return;
+        limits[key] = n;
+        changed = { ...changed, [key]: n };
       };
       tighten(
         "rpm",
@@ -164,11 +190,12 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
         "tpm",
         header(headers, "x-ratelimit-limit-tokens") ?? header(headers, "anthropic-ratelimit-tokens-limit"),
       );
-      for (const kind of ["requests", "tokens"]) {
-        const remaining =
+      for (const kind of ["requests", "tokens"] as const) {
+        const text =
           header(headers, `x-ratelimit-remaining-${kind}`) ??
           header(headers, `anthropic-ratelimit-${kind}-remaining`);
-        if (remaining !== "0") continue;
+        const remaining = Number(text);
+        if (text === undefined || !Number.isFinite(remaining)) continue;
         const openaiReset = header(headers, `x-ratelimit-reset-${kind}`);
         const anthropicReset = header(headers, `anthropic-ratelimit-${kind}-reset`);
         const resetMs = openaiReset
@@ -176,9 +203,13 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
           : anthropicReset
             ? Date.parse(anthropicReset) - Date.now()
             : undefined;
-        if (resetMs !== undefined && Number.isFinite(resetMs) && resetMs > 0)
-          coolUntil = Math.max(coolUntil, now + resetMs);
+        if (resetMs === undefined || !Number.isFinite(resetMs) || resetMs <= 0) continue;
+        // The answer's own request is still in flight here; the others in flight are not in its count yet.
+        const left = kind === "requests" ? remaining - Math.max(0, inFlight - 1) : remaining;
+        if (left <= 0) coolUntil = Math.max(coolUntil, now + resetMs);
+        else allowance[kind] = { left, until: now + resetMs };
       }
+      return changed;
     },
     /** Called whenever a slot frees up. */
     onRelease(listener: () => void): () => void {

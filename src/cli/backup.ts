@@ -1,0 +1,109 @@
+/** `flotilla backup` and `flotilla restore [ID] [--yes]`: restores go through the same migration path as `config apply`. */
+import { connectDaemon } from "../api/client.ts";
+import { readDaemonInfo } from "../api/daemon-files.ts";
+import { readProposed, validateProposed } from "../config/apply-input.ts";
+import { createBackup, listBackups, readBackup } from "../config/backups.ts";
+import { readLastKnownGood } from "../config/last-known-good.ts";
+import { findConfigFile, type LoadedConfig, loadConfig } from "../config/load.ts";
+import { FlotillaError, isFlotillaError } from "../errors.ts";
+import { type Command, type CommandInput, print, printJson } from "./command.ts";
+import { loadForCli } from "./load.ts";
+import { runMigration } from "./migration.ts";
+
+export const backupCommand: Command = {
+  name: "backup",
+  summary: "Back up the running config, the constitution and the managed files",
+  usage: "flotilla backup [-c FILE] [--json]",
+  async run(input) {
+    const live = loadForCli(input);
+    const text = readDaemonInfo(live.config.stateDir)
+      ? (await connectDaemon(live.config.stateDir).get<{ text: string }>("/v1/config")).text
+      : readProposed(live.file);
+    const manifest = createBackup({
+      stateDir: live.config.stateDir,
+      configFile: live.file,
+      configText: text,
+      config: live.config,
+      reason: "flotilla backup",
+      keep: live.config.migrations.keepBackups,
+    });
+    if (input.json) printJson(manifest);
+    else print(`backup ${manifest.id}: ${manifest.files.length} files`);
+    return 0;
+  },
+};
+
+/** Restores a backup (or "last-known-good") through the migration path; the watchdog calls this too. */
+export function restoreBackup(
+  live: LoadedConfig,
+  id: string,
+  options: { yes: boolean; json: boolean },
+): Promise<number> {
+  let backupId = id;
+  if (id === "last-known-good") {
+    const lkg = readLastKnownGood(live.config.stateDir);
+    if (!lkg)
+      throw new FlotillaError(
+        "FLOTILLA_E_BACKUP_NOT_FOUND",
+        "no last known good config yet; the fleet must run healthy for migrations.lastKnownGoodAfter first",
+      );
+    backupId = lkg.backupId;
+  }
+  const { manifest, contents } = readBackup(live.config.stateDir, backupId);
+  const configEntry = manifest.files.find((f) => f.role === "config");
+  const text = configEntry ? contents.get(configEntry.path) : undefined;
+  if (text === undefined)
+    throw new FlotillaError("FLOTILLA_E_BACKUP_NOT_FOUND", `backup ${backupId} holds no config file`);
+  const files = manifest.files
+    .filter((f) => f.role !== "config")
+    .map((f) => ({ path: f.path, content: contents.get(f.path) ?? "" }));
+  return runMigration({ live, text, source: `backup ${backupId}`, files, ...options });
+}
+
+/**
+ * The live config for a restore. When the live file does not validate (the case a restore is for),
+ * `--state-dir` names where the backups are, and the backup's own config stands in for it.
+ */
+function liveForRestore(input: CommandInput, id: string | undefined): LoadedConfig {
+  const file = findConfigFile(input.config);
+  const stateDir = input.values["state-dir"];
+  try {
+    return loadConfig(file);
+  } catch (err) {
+    if (!isFlotillaError(err) || err.code !== "FLOTILLA_E_CONFIG_INVALID") throw err;
+    if (typeof stateDir !== "string" || !id) {
+      throw new FlotillaError(
+        "FLOTILLA_E_CONFIG_INVALID",
+        `${file} does not validate ("flotilla validate" names the problems); to restore a backup over it, run "flotilla restore ID --state-dir DIR"`,
+      );
+    }
+  }
+  const backupId = id === "last-known-good" ? (readLastKnownGood(stateDir)?.backupId ?? id) : id;
+  const { manifest, contents } = readBackup(stateDir, backupId);
+  const entry = manifest.files.find((f) => f.role === "config");
+  return validateProposed(contents.get(entry?.path ?? "") ?? "", `backup ${backupId}`, file);
+}
+
+export const restoreCommand: Command = {
+  name: "restore",
+  summary: "List backups, or restore one (ID or last-known-good) through the same checks as config apply",
+  usage: "flotilla restore [ID|last-known-good] [--yes] [--state-dir DIR] [-c FILE] [--json]",
+  options: { yes: { type: "boolean", short: "y" }, "state-dir": { type: "string" } },
+  async run(input) {
+    const [id] = input.positionals;
+    const live = liveForRestore(input, id);
+    if (id) return restoreBackup(live, id, { yes: input.values.yes === true, json: input.json });
+    const backups = listBackups(live.config.stateDir);
+    const lkg = readLastKnownGood(live.config.stateDir);
+    if (input.json) {
+      printJson({ backups, lastKnownGood: lkg ?? null });
+      return 0;
+    }
+    const rows = backups.map(
+      (b) =>
+        `${b.id}  ${new Date(b.createdAt).toISOString()}  ${b.reason}${b.id === lkg?.backupId ? "  (last known good)" : ""}`,
+    );
+    print(rows.length > 0 ? rows.join("\n") : "no backups yet; run flotilla backup");
+    return 0;
+  },
+};

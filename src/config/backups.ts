@@ -1,0 +1,151 @@
+/**
+ * Backups under <stateDir>/backups/<id>/: the config text, the constitution and every managed file, with a
+ * manifest. Secrets never land here: the config holds only references, and any resolved secret value
+ * found in a file is replaced by its reference before the file is written.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { FlotillaError } from "../errors.ts";
+import { managedPaths, writeFileAtomic } from "./managed-files.ts";
+import type { FlotillaConfig, SecretRef } from "./schema.ts";
+
+export type BackupRole = "config" | "constitution" | "managed";
+
+export interface BackupEntry {
+  path: string;
+  role: BackupRole;
+  /** Name of the copy inside the backup's files/ folder. */
+  copy: string;
+}
+
+export interface BackupManifest {
+  id: string;
+  createdAt: number;
+  reason: string;
+  files: BackupEntry[];
+}
+
+export interface BackupInput {
+  stateDir: string;
+  configFile: string;
+  configText: string;
+  config: FlotillaConfig;
+  reason: string;
+  /** Backups to keep; older ones are removed (never one listed in `protect`). */
+  keep: number;
+  protect?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+function backupsDir(stateDir: string): string {
+  return join(stateDir, "backups");
+}
+
+function stamp(now: Date): string {
+  return now
+    .toISOString()
+    .replace(/[-:]/g, "")
+    .replace(/\.(\d+)Z$/, "$1Z");
+}
+
+/** Secret values the config's references point at (values shorter than 6 characters are ignored). */
+function secretValues(
+  config: FlotillaConfig,
+  env: NodeJS.ProcessEnv,
+): Array<{ label: string; value: string }> {
+  const refs: SecretRef[] = [];
+  for (const agent of config.agents)
+    for (const value of Object.values(agent.env)) if (typeof value === "object") refs.push(value);
+  for (const provider of config.providers) refs.push(...provider.keys);
+  const found: Array<{ label: string; value: string }> = [];
+  for (const ref of refs) {
+    let value: string | undefined;
+    if ("env" in ref) value = env[ref.env];
+    else {
+      try {
+        value = readFileSync(ref.file, "utf8").trim();
+      } catch {
+        value = undefined;
+      }
+    }
+    if (value && value.length >= 6)
+      found.push({ label: "env" in ref ? `env:${ref.env}` : `file:${ref.file}`, value });
+  }
+  return found;
+}
+
+function redact(text: string, secrets: Array<{ label: string; value: string }>): string {
+  let out = text;
+  for (const secret of secrets) out = out.split(secret.value).join(`<secret ${secret.label}>`);
+  return out;
+}
+
+/** Writes a backup and prunes old ones; returns its manifest. */
+export function createBackup(input: BackupInput): BackupManifest {
+  const dir = backupsDir(input.stateDir);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  let id = stamp(new Date());
+  for (let n = 1; existsSync(join(dir, id)); n++) id = `${stamp(new Date())}-${n}`;
+  const secrets = secretValues(input.config, input.env ?? process.env);
+  const sources: Array<{ path: string; role: BackupRole; text: string }> = [
+    { path: resolve(input.configFile), role: "config", text: input.configText },
+  ];
+  const constitution = input.config.constitution.articles;
+  if (existsSync(constitution))
+    sources.push({ path: constitution, role: "constitution", text: readFileSync(constitution, "utf8") });
+  for (const path of managedPaths(input.stateDir)) {
+    if (sources.some((s) => s.path === path) || !existsSync(path)) continue;
+    sources.push({ path, role: "managed", text: readFileSync(path, "utf8") });
+  }
+  const files = sources.map((source, index) => {
+    const copy = `${String(index).padStart(3, "0")}-${source.role}`;
+    writeFileAtomic(join(dir, id, "files", copy), redact(source.text, secrets), 0o600);
+    return { path: source.path, role: source.role, copy };
+  });
+  const manifest: BackupManifest = { id, createdAt: Date.now(), reason: input.reason, files };
+  writeFileAtomic(join(dir, id, "manifest.json"), JSON.stringify(manifest, null, 2), 0o600);
+  pruneBackups(input.stateDir, input.keep, [...(input.protect ?? []), id]);
+  return manifest;
+}
+
+/** Every backup, oldest first. */
+export function listBackups(stateDir: string): BackupManifest[] {
+  const dir = backupsDir(stateDir);
+  if (!existsSync(dir)) return [];
+  const manifests: BackupManifest[] = [];
+  for (const name of readdirSync(dir).sort()) {
+    try {
+      manifests.push(JSON.parse(readFileSync(join(dir, name, "manifest.json"), "utf8")) as BackupManifest);
+    } catch {
+      // a backup interrupted before its manifest was written is not a backup
+    }
+  }
+  return manifests;
+}
+
+/** Removes the oldest backups beyond `keep`, sparing the protected ones. */
+export function pruneBackups(stateDir: string, keep: number, protect: string[] = []): void {
+  const removable = listBackups(stateDir).filter((b) => !protect.includes(b.id));
+  const excess = listBackups(stateDir).length - keep;
+  for (const backup of removable.slice(0, Math.max(0, excess)))
+    rmSync(join(backupsDir(stateDir), backup.id), { recursive: true, force: true });
+}
+
+/** One backup's manifest and file contents; an unknown id is a clear error listing the ids there are. */
+export function readBackup(
+  stateDir: string,
+  id: string,
+): { manifest: BackupManifest; contents: Map<string, string> } {
+  const all = listBackups(stateDir);
+  const manifest = all.find((b) => b.id === id);
+  if (!manifest) {
+    const ids = all.map((b) => b.id).join(", ") || "none yet; run flotilla backup";
+    throw new FlotillaError("FLOTILLA_E_BACKUP_NOT_FOUND", `no backup "${id}" (backups: ${ids})`, {
+      status: 404,
+    });
+  }
+  const contents = new Map<string, string>();
+  for (const file of manifest.files)
+    contents.set(file.path, readFileSync(join(backupsDir(stateDir), id, "files", file.copy), "utf8"));
+  return { manifest, contents };
+}
