@@ -22,6 +22,7 @@ export interface RequestRecord {
 }
 
 const MILLION = 1_000_000;
+const DAY_MS = 86_400_000;
 
 function dayStart(now: number): number {
   const d = new Date(now);
@@ -31,6 +32,7 @@ function dayStart(now: number): number {
 export function createAccounting(config: FlotillaConfig, store: Store, clock: () => number = Date.now) {
   const spent = new Map<string, number>();
   let day = dayStart(clock());
+  let nextDay = day + DAY_MS;
   // Spend so far today survives a gateway restart: read it back from the ledger once.
   for (const event of store.query({ kind: "gateway.request", limit: 100_000 })) {
     if (event.ts >= day && event.agent)
@@ -41,11 +43,11 @@ export function createAccounting(config: FlotillaConfig, store: Store, clock: ()
   );
 
   function rollDay(): void {
-    const today = dayStart(clock());
-    if (today !== day) {
-      day = today;
-      spent.clear();
-    }
+    const now = clock();
+    if (now >= day && now < nextDay) return; // the common case, without building a Date
+    day = dayStart(now);
+    nextDay = day + DAY_MS;
+    spent.clear();
   }
 
   function cost(providerId: string, model: string, usage: Usage | undefined): number {

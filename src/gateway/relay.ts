@@ -4,9 +4,10 @@ import { errorResponse, sendError } from "./errors.ts";
 import type { RouteContext, Tier } from "./router.ts";
 import { responseFor, streamFor, usageOf } from "./translate.ts";
 import { createUsageTap } from "./usage-tap.ts";
+import type { UpstreamResponse } from "./upstream.ts";
 
 export interface RelayOptions extends RouteContext {
-  response: Response;
+  response: UpstreamResponse;
   providerKind: "openai" | "anthropic";
   providerId: string;
   model: string;
@@ -39,7 +40,11 @@ export async function relayResponse(o: RelayOptions): Promise<void> {
         );
       }
       usage = usageOf(o.providerKind, json);
-      const body = JSON.stringify(responseFor(o.client, o.providerKind, json, o.model));
+      // Same protocol: the provider's own bytes go back (they parse; re-encoding them costs a stringify).
+      const body =
+        o.client === o.providerKind
+          ? text
+          : JSON.stringify(responseFor(o.client, o.providerKind, json, o.model));
       o.res.writeHead(200, {
         "content-type": "application/json",
         "content-length": Buffer.byteLength(body),

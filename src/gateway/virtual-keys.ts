@@ -3,7 +3,7 @@
  * dir (0600), so nothing stores a key in plain text: the supervisor derives it when it starts an agent,
  * and the gateway keeps only SHA-256 hashes of the keys it accepts.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, hash, randomBytes, timingSafeEqual } from "node:crypto";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FlotillaError } from "../errors.ts";
@@ -35,7 +35,7 @@ export function virtualKey(stateDir: string, agent: string): string {
 }
 
 export function hashKey(key: string): string {
-  return createHash("sha256").update(key).digest("hex");
+  return hash("sha256", key, "hex");
 }
 
 /** The gateway's view: which agent a presented key belongs to, by comparing hashes in constant time. */

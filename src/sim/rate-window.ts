@@ -11,6 +11,7 @@ const HOUR = 3_600_000;
 
 export function createRateWindow(limits: KeyLimits, now: () => number) {
   const hits: Hit[] = [];
+  const windowed = [limits.rpm, limits.tpm, limits.rph, limits.tph].some((max) => max !== undefined);
   let inFlight = 0;
 
   function used(span: number, t: number, byTokens: boolean): number {
@@ -42,7 +43,8 @@ export function createRateWindow(limits: KeyLimits, now: () => number) {
       }
       if (limits.concurrency !== undefined && inFlight >= limits.concurrency)
         return { ok: false, kind: "requests", retryAfterMs: 1000 };
-      hits.push({ at: t, tokens });
+      // A key without windowed limits keeps no log, so an unlimited key costs the same on every request.
+      if (windowed) hits.push({ at: t, tokens });
       inFlight++;
       let done = false;
       return {

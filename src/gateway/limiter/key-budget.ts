@@ -26,6 +26,9 @@ export type CheckResult = { ok: true } | { ok: false; waitMs: number; reason: st
 interface Entry {
   at: number;
   tokens: number;
+  /** Still counted in the minute's / the hour's running sums. */
+  inMinute: boolean;
+  inHour: boolean;
 }
 
 /** "6m0s", "1.5s", "20ms" → milliseconds. */
@@ -47,7 +50,13 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
 
 export function createKeyBudget(configured: Limits, clock: Clock) {
   const limits: Limits = { ...configured };
-  const log: Entry[] = [];
+  // The log holds the last hour's admissions from `hourStart` on, oldest first; `minuteStart` marks the
+  // first of the last minute. Running sums make the common check O(1); only a full window scans the log.
+  let log: Entry[] = [];
+  let hourStart = 0;
+  let minuteStart = 0;
+  let hourTokens = 0;
+  let minuteTokens = 0;
   let inFlight = 0;
   let coolUntil = 0;
   const listeners = new Set<() => void>();
@@ -68,7 +77,22 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
   }
 
   function prune(now: number): void {
-    while (log.length > 0 && (log[0] as Entry).at <= now - HOUR_MS) log.shift();
+    while (minuteStart < log.length && (log[minuteStart] as Entry).at <= now - MINUTE_MS) {
+      const entry = log[minuteStart++] as Entry;
+      minuteTokens -= entry.tokens;
+      entry.inMinute = false;
+    }
+    while (hourStart < minuteStart && (log[hourStart] as Entry).at <= now - HOUR_MS) {
+      const entry = log[hourStart++] as Entry;
+      hourTokens -= entry.tokens;
+      entry.inHour = false;
+    }
+    // Drop the expired head now and then, not on every request (shifting a long array is O(n)).
+    if (hourStart > 1024 && hourStart * 2 > log.length) {
+      log = log.slice(hourStart);
+      minuteStart -= hourStart;
+      hourStart = 0;
+    }
   }
 
   /** When a window of `span` would admit one more request of `tokens` under `max` (by count or tokens). */
@@ -80,13 +104,8 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
     byTokens: boolean,
   ): number {
     if (max === undefined) return 0;
-    const from = now - span;
-    let used = 0;
-    let first = log.length;
-    for (let i = log.length - 1; i >= 0 && (log[i] as Entry).at > from; i--) {
-      used += byTokens ? (log[i] as Entry).tokens : 1;
-      first = i;
-    }
+    const first = span === MINUTE_MS ? minuteStart : hourStart;
+    const used = byTokens ? (span === MINUTE_MS ? minuteTokens : hourTokens) : log.length - first;
     const need = (byTokens ? Math.min(tokens, max) : 1) + used - max;
     if (need <= 0) return 0;
     let freed = 0;
@@ -103,13 +122,16 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
       const now = clock.now();
       prune(now);
       if (coolUntil > now) return { ok: false, waitMs: coolUntil - now, reason: "cooldown" };
-      const waits: Array<[number, string]> = [
+      let waitMs = 0;
+      let reason = "";
+      for (const [wait, name] of [
         [waitFor(now, MINUTE_MS, limits.rpm, estTokens, false), "rpm"],
         [waitFor(now, MINUTE_MS, limits.tpm, estTokens, true), "tpm"],
         [waitFor(now, HOUR_MS, limits.rph, estTokens, false), "rph"],
         [waitFor(now, HOUR_MS, limits.tph, estTokens, true), "tph"],
-      ];
-      const [waitMs, reason] = waits.reduce((a, b) => (b[0] > a[0] ? b : a));
+      ] as const) {
+        if (wait > waitMs) [waitMs, reason] = [wait, name];
+      }
       if (waitMs > 0) return { ok: false, waitMs, reason };
       if (limits.concurrency !== undefined && inFlight >= limits.concurrency) {
         return { ok: false, waitMs: Number.POSITIVE_INFINITY, reason: "concurrency" };
@@ -117,13 +139,17 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
       return { ok: true };
     },
     acquire(estTokens: number): Lease {
-      const entry: Entry = { at: clock.now(), tokens: estTokens };
+      const entry: Entry = { at: clock.now(), tokens: estTokens, inMinute: true, inHour: true };
       if (allowance.requests || allowance.tokens) spend(entry.at, estTokens);
       log.push(entry);
+      minuteTokens += estTokens;
+      hourTokens += estTokens;
       inFlight++;
       let released = false;
       return {
         settle(actualTokens) {
+          if (entry.inMinute) minuteTokens += actualTokens - entry.tokens;
+          if (entry.inHour) hourTokens += actualTokens - entry.tokens;
           entry.tokens = actualTokens;
         },
         release() {
@@ -193,11 +219,10 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
     snapshot() {
       const now = clock.now();
       prune(now);
-      const minute = log.filter((e) => e.at > now - MINUTE_MS);
       return {
         limits: { ...limits },
-        minute: { requests: minute.length, tokens: minute.reduce((sum, e) => sum + e.tokens, 0) },
-        hour: { requests: log.length, tokens: log.reduce((sum, e) => sum + e.tokens, 0) },
+        minute: { requests: log.length - minuteStart, tokens: minuteTokens },
+        hour: { requests: log.length - hourStart, tokens: hourTokens },
         inFlight,
         coolUntil: coolUntil > now ? coolUntil : null,
       };

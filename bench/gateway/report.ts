@@ -1,0 +1,120 @@
+/** Medians, figures added over the straight route, the issue's targets, and the printed table of bench/gateway. */
+
+/** What one route measured, one entry per repeat. */
+export interface RouteFigures {
+  reqPerSec: number[];
+  /** The proxy process's CPU time (user + system) per request at 32 connections, in µs. */
+  cpuUsPerReq: number[];
+  p50Ms: number[];
+  p99Ms: number[];
+  firstFrameMs: number[];
+  deadReqPerSec: number[];
+  rssMb: number[];
+  /** Socket errors and non-2xx answers over all runs; a route with errors is broken, not fast. */
+  errors: number;
+}
+
+export interface RouteSummary {
+  reqPerSec: number;
+  cpuUsPerReq: number | null;
+  p50Ms: number;
+  p99Ms: number;
+  addedP50Ms: number;
+  addedP99Ms: number;
+  firstFrameMs: number;
+  addedFirstFrameMs: number;
+  deadReqPerSec: number | null;
+  rssMb: number | null;
+  errors: number;
+  runs: RouteFigures;
+}
+
+export const median = (xs: number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export function summarize(
+  figures: Map<string, RouteFigures>,
+  straight: string,
+): Record<string, RouteSummary> {
+  const base = figures.get(straight) as RouteFigures;
+  const baseP50 = median(base.p50Ms);
+  const baseP99 = median(base.p99Ms);
+  const baseFrame = median(base.firstFrameMs);
+  return Object.fromEntries(
+    [...figures].map(([name, f]) => [
+      name,
+      {
+        reqPerSec: median(f.reqPerSec),
+        cpuUsPerReq: f.cpuUsPerReq.length > 0 ? median(f.cpuUsPerReq) : null,
+        p50Ms: round(median(f.p50Ms)),
+        p99Ms: round(median(f.p99Ms)),
+        addedP50Ms: round(median(f.p50Ms) - baseP50),
+        addedP99Ms: round(median(f.p99Ms) - baseP99),
+        firstFrameMs: round(median(f.firstFrameMs)),
+        addedFirstFrameMs: round(median(f.firstFrameMs) - baseFrame),
+        deadReqPerSec: f.deadReqPerSec.length > 0 ? median(f.deadReqPerSec) : null,
+        rssMb: f.rssMb.length > 0 ? median(f.rssMb) : null,
+        errors: f.errors,
+        runs: f,
+      },
+    ]),
+  );
+}
+
+/** The issue's targets for Flotilla, each with the figure it was judged on. */
+export function targets(summary: Record<string, RouteSummary>): Array<{ target: string; ok: boolean }> {
+  const entries = Object.entries(summary);
+  const flotilla = entries.find(([n]) => n.startsWith("Flotilla"))?.[1];
+  const portkey = entries.find(([n]) => n.startsWith("Portkey"))?.[1];
+  const minimal = entries.find(([n]) => n.startsWith("minimal proxy (undici)"))?.[1];
+  if (!flotilla || !portkey || !minimal) return [];
+  const pct = (a: number, b: number) => `${Math.round((a / b) * 100)} %`;
+  return [
+    {
+      target: `≥ 5× Portkey's req/s: ${(flotilla.reqPerSec / portkey.reqPerSec).toFixed(1)}×`,
+      ok: flotilla.reqPerSec >= 5 * portkey.reqPerSec,
+    },
+    {
+      target: `≥ 70 % of the minimal proxy's req/s: ${pct(flotilla.reqPerSec, minimal.reqPerSec)}`,
+      ok: flotilla.reqPerSec >= 0.7 * minimal.reqPerSec,
+    },
+    { target: `added p50 ≤ 0.5 ms at c=1: ${flotilla.addedP50Ms} ms`, ok: flotilla.addedP50Ms <= 0.5 },
+    { target: `added p99 ≤ 2 ms at c=1: ${flotilla.addedP99Ms} ms`, ok: flotilla.addedP99Ms <= 2 },
+    {
+      target: `streams add ≤ 1 ms to the first frame: ${flotilla.addedFirstFrameMs} ms`,
+      ok: flotilla.addedFirstFrameMs <= 1,
+    },
+    {
+      target: `dead primary keeps ≥ 80 % of req/s: ${pct(flotilla.deadReqPerSec ?? 0, flotilla.reqPerSec)}`,
+      ok: (flotilla.deadReqPerSec ?? 0) >= 0.8 * flotilla.reqPerSec,
+    },
+  ];
+}
+
+export function printReport(meta: Record<string, unknown>, summary: Record<string, RouteSummary>): void {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const ms = (x: number) => `${x.toFixed(2)} ms`;
+  const columns: Array<[string, number, (s: RouteSummary) => string]> = [
+    ["req/s @32", 10, (s) => String(s.reqPerSec)],
+    ["CPU/req", 9, (s) => (s.cpuUsPerReq === null ? "-" : `${s.cpuUsPerReq} µs`)],
+    ["+p50 @1", 10, (s) => ms(s.addedP50Ms)],
+    ["+p99 @1", 10, (s) => ms(s.addedP99Ms)],
+    ["+1st frame", 11, (s) => ms(s.addedFirstFrameMs)],
+    ["dead 1st", 9, (s) => String(s.deadReqPerSec ?? "-")],
+    ["RSS", 9, (s) => (s.rssMb === null ? "-" : `${s.rssMb} MB`)],
+  ];
+  out(
+    `zero-latency simulator upstream, ${String(meta.repeats)} repeats × ${String(meta.seconds)} s, Node ${String(meta.node)}, ${String(meta.wrk).split(" [")[0]}, load average ${String(meta.loadAverage)}`,
+  );
+  out(`${"route".padEnd(27)}${columns.map(([title, width]) => title.padStart(width)).join("")}`);
+  for (const [name, s] of Object.entries(summary)) {
+    const cells = columns.map(([, width, cell]) => cell(s).padStart(width)).join("");
+    out(`${name.padEnd(27)}${cells}${s.errors > 0 ? `  ${s.errors} ERRORS` : ""}`);
+  }
+  const straight = Object.values(summary)[0];
+  out(
+    `straight route itself: p50 ${straight?.p50Ms} ms, p99 ${straight?.p99Ms} ms, first frame ${straight?.firstFrameMs} ms`,
+  );
+  for (const t of targets(summary)) out(`${t.ok ? "met   " : "MISSED"} ${t.target}`);
+}

@@ -1,0 +1,93 @@
+/** The upstream client: keep-alive connections per provider, compressed answers, and a timeout that covers the body. */
+import assert from "node:assert/strict";
+import { createServer, type RequestListener } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type TestContext, test } from "node:test";
+import { gzipSync } from "node:zlib";
+import { type Provider, sendAttempt } from "../../src/gateway/upstream.ts";
+
+async function upstream(t: TestContext, handler: RequestListener) {
+  let connections = 0;
+  const server = createServer(handler).on("connection", () => connections++);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const provider = {
+    id: "up",
+    kind: "openai",
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    keys: [],
+    limits: {},
+    prices: {},
+    timeout: 300,
+  } as unknown as Provider;
+  return { provider, connections: () => connections };
+}
+
+const attempt = (provider: Provider, signal = new AbortController().signal) =>
+  sendAttempt({ provider, apiKey: "sk-test", body: { model: "m" }, passHeaders: {}, signal });
+
+test("sequential attempts to one provider reuse one keep-alive connection and send the key and body", async (t) => {
+  const seen: string[] = [];
+  const up = await upstream(t, (req, res) => {
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => {
+      seen.push(`${req.method} ${req.url} ${req.headers.authorization} ${body}`);
+      res.writeHead(200, { "content-type": "application/json", "x-ratelimit-limit-requests": "60" });
+      res.end('{"ok":true}');
+    });
+  });
+  for (let i = 0; i < 5; i++) {
+    const result = await attempt(up.provider);
+    assert.ok(result.ok);
+    assert.equal(result.response.status, 200);
+    assert.equal(result.response.headers.get("x-ratelimit-limit-requests"), "60");
+    assert.equal(await result.response.text(), '{"ok":true}');
+  }
+  assert.equal(up.connections(), 1);
+  assert.deepEqual(seen[0], 'POST /v1/chat/completions Bearer sk-test {"model":"m"}');
+});
+
+test("a gzip-encoded answer is decoded, whether read whole or as a stream", async (t) => {
+  const up = await upstream(t, (_req, res) => {
+    res.writeHead(200, { "content-type": "application/json", "content-encoding": "gzip" });
+    res.end(gzipSync('{"answer":"unzipped"}'));
+  });
+  const whole = await attempt(up.provider);
+  assert.ok(whole.ok);
+  assert.equal(await whole.response.text(), '{"answer":"unzipped"}');
+  const streamed = await attempt(up.provider);
+  assert.ok(streamed.ok);
+  let text = "";
+  for await (const chunk of streamed.response.body) text += Buffer.from(chunk).toString();
+  assert.equal(text, '{"answer":"unzipped"}');
+});
+
+test("the provider's timeout covers the body: headers and then silence end the read with an error", async (t) => {
+  const up = await upstream(t, (_req, res) => {
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    res.write("data: {}\n\n"); // and never another byte
+  });
+  const result = await attempt(up.provider);
+  assert.ok(result.ok);
+  await assert.rejects(async () => {
+    for await (const chunk of result.response.body) void chunk;
+  });
+});
+
+test("no headers within the timeout is a timeout; a closed port is refused; a caller's abort ends the attempt", async (t) => {
+  const silent = await upstream(t, () => {});
+  const timedOut = await attempt(silent.provider);
+  assert.deepEqual(timedOut.ok ? "ok" : timedOut.kind, "timeout");
+  const closed = { ...silent.provider, baseUrl: "http://127.0.0.1:1/v1" } as Provider;
+  const refused = await attempt(closed);
+  assert.deepEqual(refused.ok ? "ok" : refused.kind, "refused");
+  const controller = new AbortController();
+  const pending = attempt({ ...silent.provider, timeout: 60_000 } as Provider, controller.signal);
+  setTimeout(() => controller.abort(), 20);
+  const aborted = await pending;
+  assert.deepEqual(aborted.ok ? "ok" : aborted.kind, "network");
+});
