@@ -78,8 +78,8 @@ export function createConstitution(options: ConstitutionOptions) {
       return clearStrict(store, agent);
     },
     /**
-     * Writes FLOTILLA.md into the workspace of the agent (named, or given as the spec being started) (and, for OpenClaw, the pointer block in AGENTS.md).
-     * Returns the brief's path, and a warning when the constitution file could not be parsed (the
+     * Writes FLOTILLA.md into the workspace of the agent (named, or the spec being started) and, for
+     * OpenClaw, the pointer block in its AGENTS.md. Returns the brief's path, and a warning when the constitution file could not be parsed (the
      * brief is written anyway, saying so).
      */
     writeBrief(which: string | AgentConfig, apiUrl?: string): { path: string; warning?: string } {
