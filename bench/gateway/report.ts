@@ -9,6 +9,8 @@ export interface RouteFigures {
   p99Ms: number[];
   firstFrameMs: number[];
   deadReqPerSec: number[];
+  /** p50 at c=1 with a dead primary (the breaker open after the first refusals). */
+  deadP50Ms: number[];
   rssMb: number[];
   /** Socket errors and non-2xx answers over all runs; a route with errors is broken, not fast. */
   errors: number;
@@ -24,6 +26,8 @@ export interface RouteSummary {
   firstFrameMs: number;
   addedFirstFrameMs: number;
   deadReqPerSec: number | null;
+  /** What a dead primary adds to one request at c=1 (dead p50 minus the healthy p50 of the route). */
+  deadAddedP50Ms: number | null;
   rssMb: number | null;
   errors: number;
   runs: RouteFigures;
@@ -54,6 +58,7 @@ export function summarize(
         firstFrameMs: round(median(f.firstFrameMs)),
         addedFirstFrameMs: round(median(f.firstFrameMs) - baseFrame),
         deadReqPerSec: f.deadReqPerSec.length > 0 ? median(f.deadReqPerSec) : null,
+        deadAddedP50Ms: f.deadP50Ms.length > 0 ? round(median(f.deadP50Ms) - median(f.p50Ms)) : null,
         rssMb: f.rssMb.length > 0 ? median(f.rssMb) : null,
         errors: f.errors,
         runs: f,
@@ -89,6 +94,10 @@ export function targets(summary: Record<string, RouteSummary>): Array<{ target: 
       target: `dead primary keeps ≥ 80 % of req/s: ${pct(flotilla.deadReqPerSec ?? 0, flotilla.reqPerSec)}`,
       ok: (flotilla.deadReqPerSec ?? 0) >= 0.8 * flotilla.reqPerSec,
     },
+    {
+      target: `a dead primary adds < 1 ms to a request (p50 at c=1): ${flotilla.deadAddedP50Ms} ms`,
+      ok: flotilla.deadAddedP50Ms !== null && flotilla.deadAddedP50Ms < 1,
+    },
   ];
 }
 
@@ -102,6 +111,7 @@ export function printReport(meta: Record<string, unknown>, summary: Record<strin
     ["+p99 @1", 10, (s) => ms(s.addedP99Ms)],
     ["+1st frame", 11, (s) => ms(s.addedFirstFrameMs)],
     ["dead 1st", 9, (s) => String(s.deadReqPerSec ?? "-")],
+    ["+dead @1", 10, (s) => (s.deadAddedP50Ms === null ? "-" : ms(s.deadAddedP50Ms))],
     ["RSS", 9, (s) => (s.rssMb === null ? "-" : `${s.rssMb} MB`)],
   ];
   out(

@@ -3,7 +3,8 @@
  * it, through Flotilla's gateway (every feature on), through Portkey's open-source gateway, and through a
  * minimal node:http + undici proxy (plus, for reference, the same proxy with node:http's client, which is
  * what Flotilla uses upstream). Figures: req/s at 32 connections and each proxy's CPU per request there,
- * added p50/p99 at c=1, added time to the first stream frame, req/s with a dead primary, and each proxy's
+ * added p50/p99 at c=1, added time to the first stream frame, req/s with a dead primary and what it adds
+ * to one request at c=1, and each proxy's
  * RSS. Each repeat visits the routes in a rotated order; the summary quotes medians of the repeats.
  * Usage: npm run bench:gateway [-- --repeats 3 --seconds 8 --streams 300 --json]
  */
@@ -141,6 +142,7 @@ try {
         p99Ms: [],
         firstFrameMs: [],
         deadReqPerSec: [],
+        deadP50Ms: [],
         rssMb: [],
         errors: 0,
       },
@@ -185,6 +187,10 @@ try {
         const failover = await runWrk(r.dead.target.url, dead, CONNECTIONS, SECONDS);
         f.deadReqPerSec.push(failover.reqPerSec);
         f.errors += failover.errors;
+        log(`repeat ${repeat + 1}/${REPEATS}: ${r.name}: dead primary, 1 connection...`);
+        const deadSingle = await runWrk(r.dead.target.url, dead, 1, SECONDS);
+        f.deadP50Ms.push(deadSingle.p50Ms);
+        f.errors += deadSingle.errors;
       }
     }
   }

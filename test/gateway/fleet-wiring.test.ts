@@ -49,6 +49,7 @@ agents:
     "REFRESH_TOKEN",
   ]);
   assert.deepEqual(wiring.agentEnv.coder, {
+    FLOTILLA_AGENT_KEY: virtualKey(loaded.config.stateDir, "coder"),
     FLOTILLA_GATEWAY_URL: "http://127.0.0.1:48310",
     OPENAI_BASE_URL: "http://127.0.0.1:48310/v1",
     OPENAI_API_KEY: virtualKey(loaded.config.stateDir, "coder"),
