@@ -87,7 +87,7 @@ export function createProviderRuntime(provider: Provider, options: RuntimeOption
       return budgets.some((budget) => budget.check(estTokens).ok);
     },
     learn(keyIndex, headers) {
-      const learned = budgets[keyIndex]?.learn(Object.fromEntries(headers));
+      const learned = budgets[keyIndex]?.learn(headers);
       if (learned) event("gateway.limits_learned", { provider: provider.id, key: keyIndex, ...learned });
     },
     cooldown(keyIndex, untilMs, reason) {

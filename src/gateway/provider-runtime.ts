@@ -1,4 +1,5 @@
 /** What the router needs of one provider at run time: a breaker, admission to one of its keys, and key state changes. */
+import type { HeaderRecord } from "./header-record.ts";
 import type { Provider } from "./upstream.ts";
 
 export interface Lease {
@@ -45,7 +46,7 @@ export interface ProviderRuntime {
   /** Waits for a key with room; rejects with QueueTimeout, NoUsableKey, or an AbortError when the caller went away. */
   admit(request: AdmitRequest): Promise<Admission>;
   /** Learns limits and remaining quota from an upstream response's headers. */
-  learn(keyIndex: number, headers: Headers): void;
+  learn(keyIndex: number, headers: HeaderRecord): void;
   /** Whether some key could take a request of this size right now (no waiting). */
   hasRoom(estTokens: number): boolean;
   /** Nothing is sent with this key until the time given (Retry-After, a quota or billing block). */

@@ -4,6 +4,7 @@
  * balance or `billing_error`) takes the key out for a while; 401/403 retires it; 5xx and 408 count against
  * the provider's breaker; any other 4xx is the caller's own mistake and goes back to them.
  */
+import { type HeaderRecord, headerValue } from "./header-record.ts";
 
 export type Verdict =
   | { kind: "rate_limited"; waitMs: number }
@@ -18,10 +19,10 @@ export const DEFAULT_RETRY_AFTER_MS = 1_000; // a 429 without Retry-After cools 
 const QUOTA_TEXT = /insufficient_quota|billing|credit balance|exceeded your current quota/i;
 
 /** Retry-After-Ms, else Retry-After in seconds or as an HTTP date; undefined when neither is usable. */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
-  const ms = Number(headers.get("retry-after-ms"));
+export function retryAfterMs(headers: HeaderRecord, now = Date.now()): number | undefined {
+  const ms = Number(headerValue(headers, "retry-after-ms"));
   if (Number.isFinite(ms) && ms > 0) return ms;
-  const text = headers.get("retry-after");
+  const text = headerValue(headers, "retry-after");
   if (!text) return undefined;
   const seconds = Number(text);
   if (Number.isFinite(seconds) && seconds > 0) return seconds * 1000;
@@ -30,7 +31,7 @@ export function retryAfterMs(headers: Headers, now = Date.now()): number | undef
 }
 
 /** Classifies a non-2xx upstream answer from its status, headers and (first part of the) body. */
-export function classifyFailure(status: number, headers: Headers, text: string): Verdict {
+export function classifyFailure(status: number, headers: HeaderRecord, text: string): Verdict {
   if (status === 402) return { kind: "quota", waitMs: QUOTA_DISABLE_MS };
   if ((status === 429 || status === 400 || status === 403) && QUOTA_TEXT.test(text))
     return { kind: "quota", waitMs: QUOTA_DISABLE_MS };

@@ -2,6 +2,7 @@
 import type { Agent, IncomingMessage, RequestOptions } from "node:http";
 import type { Readable } from "node:stream";
 import type { FlotillaConfig } from "../config/schema.ts";
+import { type HeaderRecord, headerValue } from "./header-record.ts";
 
 // Not ESM imports: node:http's namespace loads undici, which this client exists to avoid.
 const http = process.getBuiltinModule("node:http");
@@ -49,7 +50,8 @@ function headers(attempt: Attempt): Record<string, string> {
 export interface UpstreamResponse {
   status: number;
   ok: boolean;
-  headers: Headers;
+  /** As node:http parsed them: lower-cased names. */
+  headers: HeaderRecord;
   /** The body as it arrives (decompressed); read it once, as a stream or with text(). */
   body: AsyncIterable<Uint8Array>;
   text(): Promise<string>;
@@ -90,7 +92,7 @@ function routeOf(provider: Provider): Route {
   return route;
 }
 
-function decoded(res: IncomingMessage, encoding: string | null): Readable {
+function decoded(res: IncomingMessage, encoding: string | undefined): Readable {
   if (encoding !== "gzip" && encoding !== "br" && encoding !== "deflate") return res;
   const zlib = process.getBuiltinModule("node:zlib");
   const inflate =
@@ -104,11 +106,9 @@ function decoded(res: IncomingMessage, encoding: string | null): Readable {
 }
 
 function toResponse(res: IncomingMessage): UpstreamResponse {
-  const headers = new Headers();
-  const raw = res.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+  const { headers } = res;
   const status = res.statusCode ?? 502;
-  const body = decoded(res, headers.get("content-encoding"));
+  const body = decoded(res, headerValue(headers, "content-encoding"));
   return {
     status,
     ok: status >= 200 && status < 300,

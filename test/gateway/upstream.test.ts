@@ -44,7 +44,7 @@ test("sequential attempts to one provider reuse one keep-alive connection and se
     const result = await attempt(up.provider);
     assert.ok(result.ok);
     assert.equal(result.response.status, 200);
-    assert.equal(result.response.headers.get("x-ratelimit-limit-requests"), "60");
+    assert.equal(result.response.headers["x-ratelimit-limit-requests"], "60");
     assert.equal(await result.response.text(), '{"ok":true}');
   }
   assert.equal(up.connections(), 1);

@@ -3,6 +3,7 @@
  * A sliding log of admissions (time, tokens) over the last hour gives exact answers: no window ever admits
  * more than its limit, and `check` can say precisely when the next request would fit.
  */
+import { type HeaderRecord, headerValue as header } from "../header-record.ts";
 import type { Clock } from "./clock.ts";
 import { HOUR_MS, MINUTE_MS } from "./defaults.ts";
 
@@ -41,11 +42,6 @@ export function parseResetDuration(text: string): number | undefined {
       Number(value) * ({ ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as "ms" | "s" | "m" | "h"] ?? 0);
   }
   return matched ? total : undefined;
-}
-
-function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 export function createKeyBudget(configured: Limits, clock: Clock) {
@@ -170,9 +166,7 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
      * admissions spend (someone else may share the key), and none left cools the key down until the reset.
      * Returns the limits it tightened, if any.
      */
-    learn(
-      headers: Record<string, string | string[] | undefined>,
-    ): { rpm?: number; tpm?: number } | undefined {
+    learn(headers: HeaderRecord): { rpm?: number; tpm?: number } | undefined {
       const now = clock.now();
       let changed: { rpm?: number; tpm?: number } | undefined;
       const tighten = (key: "rpm" | "tpm", value: string | undefined) => {

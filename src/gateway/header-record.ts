@@ -1,0 +1,10 @@
+/** Upstream response headers as node:http parses them (lower-cased names), and reading one value. */
+
+/** node:http's `IncomingMessage.headers`: built once per response, read by the router and the limiter. */
+export type HeaderRecord = Record<string, string | string[] | undefined>;
+
+/** The first value of a header, by its lower-case name. */
+export function headerValue(headers: HeaderRecord, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
