@@ -74,9 +74,14 @@ function agentKeys(wiring: FleetWiring): Record<string, string> {
  * gateway): writes its brief from the spec being started. A brief that cannot be written is recorded
  * and the agent starts anyway (an unwritable workspace fails the agent on its own).
  */
-function briefHook(constitution: Constitution, store: Store, internal: readonly string[], api: () => string) {
+function briefHook(
+  constitution: Constitution,
+  store: Store,
+  internal: () => readonly AgentConfig[],
+  api: () => string,
+) {
   return function writeBriefBeforeStart(agent: AgentConfig): Record<string, string> | void {
-    if (internal.includes(agent.name)) return;
+    if (internal().some((a) => a.name === agent.name)) return;
     const url = api();
     try {
       const written = constitution.writeBrief(agent, url || undefined);
@@ -122,7 +127,7 @@ export async function startDaemon(options: DaemonOptions) {
       beforeStart: briefHook(
         constitution,
         store,
-        initial.wiring.internal.map((a) => a.name),
+        () => current().wiring.internal,
         () => apiUrl,
       ),
       ...(options.wiring ? { internal: options.wiring.internal, injectedEnv: options.wiring.agentEnv } : {}),
@@ -130,14 +135,17 @@ export async function startDaemon(options: DaemonOptions) {
     if (options.recovered) store.append({ kind: "config.recovered", data: { ...options.recovered } });
     const orphans = await supervisor.prepare();
     closers.push({ name: "supervisor", close: () => supervisor.close() });
-    const running = initial;
-    adoptFiles(running);
+    adoptFiles(initial);
     const drift = createDriftWatch({ stateDir: config.stateDir, store, every: config.drift.every });
-    const lastKnownGood = createLastKnownGoodTracker({ store, status: () => supervisor.status(), running });
+    const lastKnownGood = createLastKnownGoodTracker({
+      store,
+      status: () => supervisor.status(),
+      running: initial,
+    });
     const migrator = createMigrator({
       supervisor,
       store,
-      running,
+      running: initial,
       onCommitted: (next) => {
         drift.setInterval(next.loaded.config.drift.every);
         lastKnownGood.reset(next);

@@ -145,12 +145,11 @@ export function createMigrator(deps: MigratorDeps) {
       if (port !== undefined) freed.add(port);
     }
     const incoming = new Set([...plan.add, ...plan.restart.map((c) => c.name)]);
-    supervisor.reconfigure(target.config, target.wiring.agentEnv);
     const problems = await supervisor.check(
       fleetOf(target).filter((a) => incoming.has(a.name)),
       freed,
+      { config: target.config, injectedEnv: target.wiring.agentEnv },
     );
-    supervisor.reconfigure(running.loaded.config, running.wiring.agentEnv);
     if (problems.length > 0) {
       throw new FlotillaError("FLOTILLA_E_PREFLIGHT", `${problems.join("; ")}; nothing was changed`);
     }

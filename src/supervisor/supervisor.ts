@@ -35,6 +35,12 @@ export interface SupervisorOptions {
   injectedEnv?: Record<string, Record<string, string>>;
 }
 
+/** What an agent's env is built from: the config (inheritEnv) and the env injected per agent. */
+export interface EnvSource {
+  config: FlotillaConfig;
+  injectedEnv: Record<string, Record<string, string>>;
+}
+
 export function createSupervisor(options: SupervisorOptions) {
   const { store } = options;
   // Replaced as a whole by reconfigure() when a config apply changes the fleet.
@@ -58,18 +64,25 @@ export function createSupervisor(options: SupervisorOptions) {
     return found;
   }
 
-  function envFor(agent: AgentConfig): Record<string, string> {
-    return buildAgentEnv(agent, instance, config.inheritEnv, process.env, injectedEnv[agent.name]);
+  function envFor(agent: AgentConfig, from: EnvSource = { config, injectedEnv }): Record<string, string> {
+    return buildAgentEnv(agent, instance, from.config.inheritEnv, process.env, from.injectedEnv[agent.name]);
   }
 
-  /** Preflight for these agents; ports in `ownPorts` belong to agents about to stop and count as free. */
-  async function check(agents: AgentConfig[], ownPorts = new Set<number>()): Promise<string[]> {
+  /**
+   * Preflight for these agents, with the env they would get from `target` (default: the config now);
+   * ports in `ownPorts` belong to agents about to stop and count as free.
+   */
+  async function check(
+    agents: AgentConfig[],
+    ownPorts = new Set<number>(),
+    target?: EnvSource,
+  ): Promise<string[]> {
     const problems: string[] = [];
     for (const agent of agents) {
       try {
         const checked =
           agent.port !== undefined && ownPorts.has(agent.port) ? { ...agent, port: undefined } : agent;
-        problems.push(...(await checkAgent(checked, envFor(agent))));
+        problems.push(...(await checkAgent(checked, envFor(agent, target))));
       } catch (err) {
         problems.push((err as Error).message);
       }
