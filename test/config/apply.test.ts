@@ -229,3 +229,27 @@ test("an apply that breaks health is rolled back on its own; the fleet is health
   );
   assert.equal(existsSync(join(dir, "state/apply-journal.json")), false, "no journal is left behind");
 });
+
+test("an apply whose new agent cannot start is refused by the daemon's preflight; nothing changes", async (t) => {
+  const [pa = 0, pb = 0] = await freePorts(2);
+  const oldText = fleetConfig([{ name: "alpha", port: pa }]);
+  const { dir, file } = fleetDir(t, oldText);
+  assert.equal((await runCli(["up", "--detach", "--json", "-c", file])).code, 0);
+  const before = await allRunning(file, ["alpha"]);
+  const proposed = join(dir, "missing-command.yaml");
+  writeFileSync(
+    proposed,
+    `${oldText}  - { name: bravo, command: [/no/such/program], port: ${pb}, workspace: ./ws/bravo }\n`,
+  );
+
+  const result = await runCli(["config", "apply", proposed, "--yes", "-c", file]);
+  assert.equal(result.code, 1);
+  assert.match(
+    result.stderr,
+    /^flotilla config: [^\n]*bravo[^\n]*\/no\/such\/program[^\n]*nothing was changed\n$/,
+  );
+  assert.equal(readFileSync(file, "utf8"), oldText, "the live file is unchanged");
+  const after = await allRunning(file, ["alpha"]);
+  assert.equal(pidOf(after, "alpha"), pidOf(before, "alpha"), "the running agent was not touched");
+  assert.deepEqual(ledgerEvents(dir, "config.apply"), [], "no apply started");
+});
