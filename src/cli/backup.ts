@@ -1,14 +1,12 @@
 /** `flotilla backup` and `flotilla restore [ID] [--yes]`: restores go through the same migration path as `config apply`. */
-import { connectDaemon } from "../api/client.ts";
-import { readDaemonInfo } from "../api/daemon-files.ts";
-import { readProposed, validateProposed } from "../config/apply-input.ts";
+import { validateProposed } from "../config/apply-input.ts";
 import { createBackup, listBackups, readBackup } from "../config/backups.ts";
 import { readLastKnownGood } from "../config/last-known-good.ts";
 import { findConfigFile, type LoadedConfig, loadConfig } from "../config/load.ts";
 import { FlotillaError, isFlotillaError } from "../errors.ts";
 import { type Command, type CommandInput, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
-import { runMigration } from "./migration.ts";
+import { runMigration, runningText } from "./migration.ts";
 
 export const backupCommand: Command = {
   name: "backup",
@@ -16,13 +14,10 @@ export const backupCommand: Command = {
   usage: "flotilla backup [-c FILE] [--json]",
   async run(input) {
     const live = loadForCli(input);
-    const text = readDaemonInfo(live.config.stateDir)
-      ? (await connectDaemon(live.config.stateDir).get<{ text: string }>("/v1/config")).text
-      : readProposed(live.file);
     const manifest = createBackup({
       stateDir: live.config.stateDir,
       configFile: live.file,
-      configText: text,
+      configText: (await runningText(live)).text,
       config: live.config,
       reason: "flotilla backup",
       keep: live.config.migrations.keepBackups,
@@ -33,15 +28,11 @@ export const backupCommand: Command = {
   },
 };
 
-/** Restores a backup (or "last-known-good") through the migration path; the watchdog calls this too. */
-export function restoreBackup(
-  live: LoadedConfig,
-  id: string,
-  options: { yes: boolean; json: boolean },
-): Promise<number> {
+/** A backup by id ("last-known-good" resolved): its id, its config text and its other files. */
+function openBackup(stateDir: string, id: string) {
   let backupId = id;
   if (id === "last-known-good") {
-    const lkg = readLastKnownGood(live.config.stateDir);
+    const lkg = readLastKnownGood(stateDir);
     if (!lkg)
       throw new FlotillaError(
         "FLOTILLA_E_BACKUP_NOT_FOUND",
@@ -49,7 +40,7 @@ export function restoreBackup(
       );
     backupId = lkg.backupId;
   }
-  const { manifest, contents } = readBackup(live.config.stateDir, backupId);
+  const { manifest, contents } = readBackup(stateDir, backupId);
   const configEntry = manifest.files.find((f) => f.role === "config");
   const text = configEntry ? contents.get(configEntry.path) : undefined;
   if (text === undefined)
@@ -57,6 +48,16 @@ export function restoreBackup(
   const files = manifest.files
     .filter((f) => f.role !== "config")
     .map((f) => ({ path: f.path, content: contents.get(f.path) ?? "" }));
+  return { backupId, text, files };
+}
+
+/** Restores a backup (or "last-known-good") through the migration path; the watchdog calls this too. */
+export function restoreBackup(
+  live: LoadedConfig,
+  id: string,
+  options: { yes: boolean; json: boolean },
+): Promise<number> {
+  const { backupId, text, files } = openBackup(live.config.stateDir, id);
   return runMigration({ live, text, source: `backup ${backupId}`, files, ...options });
 }
 
@@ -78,10 +79,8 @@ function liveForRestore(input: CommandInput, id: string | undefined): LoadedConf
       );
     }
   }
-  const backupId = id === "last-known-good" ? (readLastKnownGood(stateDir)?.backupId ?? id) : id;
-  const { manifest, contents } = readBackup(stateDir, backupId);
-  const entry = manifest.files.find((f) => f.role === "config");
-  return validateProposed(contents.get(entry?.path ?? "") ?? "", `backup ${backupId}`, file);
+  const { backupId, text } = openBackup(stateDir, id);
+  return validateProposed(text, `backup ${backupId}`, file);
 }
 
 export const restoreCommand: Command = {
