@@ -232,11 +232,23 @@ export function createSimulator(input: SimOptionsInput = {}, clock: () => number
     }
     const keyFault = /^\/_sim\/keys\/([^/]+)\/fault$/.exec(path ?? "");
     if (req.method === "POST" && keyFault) {
-      // A drill scripts one key's errors while the simulator runs; an empty body clears them.
-      const parsed = keyFaultSchema.safeParse(await readJson(req));
+      // A drill scripts one key's errors while the simulator runs; `{}` clears them; anything else must parse.
+      const body = await readJson(req);
       const key = decodeURIComponent(keyFault[1] as string);
-      keyFaults.set(key, parsed.success ? parsed.data : undefined);
-      return send(res, 200, { key, fault: parsed.success ? parsed.data : null });
+      if (body && Object.keys(body).length === 0) {
+        keyFaults.set(key, undefined);
+        return send(res, 200, { key, fault: null });
+      }
+      const parsed = keyFaultSchema.safeParse(body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const where = issue?.path.join(".") || "body";
+        return send(res, 400, {
+          error: `${where}: ${issue?.message ?? "must be a JSON object"}; send {} to clear`,
+        });
+      }
+      keyFaults.set(key, parsed.data);
+      return send(res, 200, { key, fault: parsed.data });
     }
     if (req.method === "POST" && path === "/_sim/reset") {
       stats.clear();

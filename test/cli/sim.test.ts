@@ -47,6 +47,12 @@ test("sim -c runs the simulator: section, and a drill scripts a key's quota erro
   assert.equal(refused.status, 429);
   assert.equal(((await refused.json()) as { error: { code: string } }).error.code, "insufficient_quota");
   assert.equal((await chat(url)).status, 200, "times: 1 ran out");
+  const misspelt = await fetch(`${url}/_sim/keys/drill-key/fault`, {
+    method: "POST",
+    body: JSON.stringify({ kind: "quotas" }),
+  });
+  assert.equal(misspelt.status, 400, "a fault that does not parse is refused, not taken as a clear");
+  assert.match(((await misspelt.json()) as { error: string }).error, /^kind: /);
   sim.kill("SIGTERM");
   assert.equal(await exited, 0);
   const stats = JSON.parse(stdout.slice(stdout.indexOf("\n") + 1)) as {
