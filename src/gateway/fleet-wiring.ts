@@ -75,9 +75,9 @@ export function fleetWiring(loaded: LoadedConfig): FleetWiring {
   ensureStateDir(config.stateDir);
   ensureGatewaySecret(config.stateDir);
   // Every agent gets its key, gateway or not: it also signs the agent's reports to the daemon.
+  const keys = new Map(config.agents.map((agent) => [agent.name, virtualKey(config.stateDir, agent.name)]));
   const keysOnly: FleetWiring["agentEnv"] = {};
-  for (const agent of config.agents)
-    keysOnly[agent.name] = { FLOTILLA_AGENT_KEY: virtualKey(config.stateDir, agent.name) };
+  for (const [name, key] of keys) keysOnly[name] = { FLOTILLA_AGENT_KEY: key };
   if (config.providers.length === 0) return { internal, agentEnv: keysOnly };
   // Only the gateway gets the real provider keys: the env names its key references point at.
   const keyEnv: AgentConfig["env"] = {};
@@ -97,9 +97,9 @@ export function fleetWiring(loaded: LoadedConfig): FleetWiring {
   const base = gatewayUrl(config.gateway.listen);
   const agentEnv: FleetWiring["agentEnv"] = {};
   for (const agent of config.agents) {
-    const key = virtualKey(config.stateDir, agent.name);
+    const key = keys.get(agent.name) as string;
     agentEnv[agent.name] = {
-      ...keysOnly[agent.name],
+      FLOTILLA_AGENT_KEY: key,
       FLOTILLA_GATEWAY_URL: base,
       OPENAI_BASE_URL: `${base}/v1`,
       OPENAI_API_KEY: key,
