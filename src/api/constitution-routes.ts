@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Constitution } from "../constitution/service.ts";
+import { penaltyInputOf } from "../constitution/penalty-rules.ts";
 import { FlotillaError } from "../errors.ts";
 import { bearerOf, readJson, sameText } from "./request.ts";
 
@@ -29,16 +30,6 @@ export function agentOfKey(req: IncomingMessage, keys: Record<string, string>): 
 
 const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
 
-/** Fields of a penalty from a request body; unknown fields are ignored. */
-function penaltyFields(body: Record<string, unknown>) {
-  return {
-    ...(str(body.what) !== undefined ? { what: str(body.what) } : {}),
-    ...(str(body.why) !== undefined ? { why: str(body.why) } : {}),
-    ...(str(body.change) !== undefined ? { change: str(body.change) } : {}),
-    permanent: body.permanent === true,
-  };
-}
-
 /**
  * Handles POST /v1/violations, authenticated by the agent's own key (not the operator token).
  * Returns the response body.
@@ -56,7 +47,8 @@ export async function reportViolation(
       { status: 401 },
     );
   }
-  const penalty = constitution.reportViolation(agent, penaltyFields(await readObject(req)));
+  // The penalty is the key owner's, whatever agent the body names (reportViolation sets it last).
+  const penalty = constitution.reportViolation(agent, penaltyInputOf(await readObject(req)));
   return { penalty, strict: true };
 }
 
@@ -79,9 +71,7 @@ export async function constitutionRoute(
     return { amendment };
   }
   if (path === "/v1/penalties") {
-    const body = await readObject(req);
-    const agent = str(body.agent);
-    return { penalty: constitution.addPenalty({ ...penaltyFields(body), ...(agent ? { agent } : {}) }) };
+    return { penalty: constitution.addPenalty(penaltyInputOf(await readObject(req))) };
   }
   const clear = /^\/v1\/agents\/([a-z][a-z0-9-]*)\/clear-strict$/.exec(path);
   if (clear) {

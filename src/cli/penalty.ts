@@ -1,6 +1,7 @@
 /** `flotilla penalty add|list|clear-strict`: the penalty ledger, and taking an agent out of strict mode. */
 import type { Penalty } from "../constitution/records.ts";
 import { stamp } from "../constitution/brief.ts";
+import { penaltyInputOf } from "../constitution/penalty-rules.ts";
 import { FlotillaError } from "../errors.ts";
 import { changeConstitution, withConstitution } from "./constitution-access.ts";
 import { type Command, print, printJson } from "./command.ts";
@@ -45,13 +46,7 @@ export const penaltyCommand: Command = {
     const { config } = loadForCli(input);
     const v = input.values;
     if (action === "add") {
-      const request = {
-        ...(text(v.agent) !== undefined ? { agent: text(v.agent) } : {}),
-        ...(text(v.what) !== undefined ? { what: text(v.what) } : {}),
-        ...(text(v.why) !== undefined ? { why: text(v.why) } : {}),
-        ...(text(v.change) !== undefined ? { change: text(v.change) } : {}),
-        permanent: v.permanent === true,
-      };
+      const request = penaltyInputOf(v);
       const penalty = await changeConstitution(
         config,
         async (client) => (await client.post<{ penalty: Penalty }>("/v1/penalties", request)).penalty,

@@ -11,6 +11,19 @@ export interface PenaltyInput {
   permanent?: boolean;
 }
 
+/**
+ * The penalty fields present as strings in a request body or the CLI's options (others are left out, so
+ * checkPenalty names them as missing); `permanent` only when it is exactly true.
+ */
+export function penaltyInputOf(fields: Record<string, unknown>): Partial<PenaltyInput> {
+  const input: Partial<PenaltyInput> = { permanent: fields.permanent === true };
+  for (const key of ["agent", "what", "why", "change"] as const) {
+    const value = fields[key];
+    if (typeof value === "string") input[key] = value;
+  }
+  return input;
+}
+
 /** Fewest words a field may have: shorter entries cannot say which file, command or claim was involved. */
 export const MIN_WORDS = 8;
 /** Longest a field may be, so one entry cannot flood every later brief (characters). */
