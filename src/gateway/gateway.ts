@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FlotillaConfig } from "../config/schema.ts";
 import type { Store } from "../ledger/store.ts";
 import { createAccounting } from "./accounting.ts";
-import { contextWindow } from "./context-guard.ts";
+import { contextWindow, estimateTokens } from "./context-guard.ts";
 import { type ClientFormat, errorResponse, sendError } from "./errors.ts";
 import { createProviderRuntime } from "./provider-pool.ts";
 import { type Candidate, route } from "./router.ts";
@@ -97,7 +97,7 @@ export function createGateway(options: GatewayOptions) {
         ),
       );
     }
-    const agentName = keyRing.identify(presentedKey(req));
+    const agentName = keyRing.identify(presentedKey(req), req.socket);
     if (!agentName) {
       return sendError(
         res,
@@ -172,6 +172,7 @@ export function createGateway(options: GatewayOptions) {
       priority: agent?.role === "coordinator" ? 1 : 0,
       client,
       body: normalized.body,
+      estTokens: estimateTokens(raw),
       stream: normalized.body.stream === true,
       chain,
       strategy: config.gateway.contextStrategy,

@@ -27,6 +27,8 @@ export interface RouteContext {
   priority: number;
   client: ClientFormat;
   body: Record<string, unknown>;
+  /** The prompt's estimated tokens, from the raw request's length (estimateTokens). */
+  estTokens: number;
   stream: boolean;
   chain: Candidate[];
   strategy: "reject" | "middle-out" | "upgrade";
@@ -64,7 +66,7 @@ function fitContext(ctx: RouteContext, candidate: Candidate, estTokens: number) 
 }
 
 export async function route(ctx: RouteContext): Promise<void> {
-  const estimate = estimateTokens(ctx.body);
+  const estimate = ctx.estTokens;
   const failures: string[] = [];
   let attempts = 0;
   let soonestRetryMs: number | undefined;

@@ -38,17 +38,28 @@ export function hashKey(key: string): string {
   return hash("sha256", key, "hex");
 }
 
-/** The gateway's view: which agent a presented key belongs to, by comparing hashes in constant time. */
+/**
+ * The gateway's view: which agent a presented key belongs to, by comparing hashes in constant time. A
+ * keep-alive connection that presents the key it was last identified by skips the hash: the comparison
+ * can only match a key this same connection already proved it holds.
+ */
 export function createKeyRing(stateDir: string, agents: readonly string[]) {
   const hashes = new Map(
     agents.map((agent) => [agent, Buffer.from(hashKey(virtualKey(stateDir, agent)), "hex")]),
   );
+  const known = new WeakMap<object, { key: string; agent: string }>();
   return {
-    /** The agent owning `key`, or undefined for an unknown key. */
-    identify(key: string | undefined): string | undefined {
+    /** The agent owning `key`, or undefined for an unknown key; `connection` is the socket it came on. */
+    identify(key: string | undefined, connection?: object): string | undefined {
       if (!key?.startsWith(`${PREFIX}-`)) return undefined;
+      const last = connection && known.get(connection);
+      if (last && last.key === key) return last.agent;
       const presented = Buffer.from(hashKey(key), "hex");
-      for (const [agent, hash] of hashes) if (timingSafeEqual(hash, presented)) return agent;
+      for (const [agent, hash] of hashes) {
+        if (!timingSafeEqual(hash, presented)) continue;
+        if (connection) known.set(connection, { key, agent });
+        return agent;
+      }
       return undefined;
     },
   };

@@ -7,6 +7,14 @@ import { type HeaderRecord, headerValue as header } from "../header-record.ts";
 import type { Clock } from "./clock.ts";
 import { HOUR_MS, MINUTE_MS } from "./defaults.ts";
 
+/** The remaining-quota headers of both protocols, named once rather than built on every answer. */
+const QUOTA_HEADERS = (["requests", "tokens"] as const).map((kind) => ({
+  kind,
+  remainingHeaders: [`x-ratelimit-remaining-${kind}`, `anthropic-ratelimit-${kind}-remaining`] as const,
+  openaiResetHeader: `x-ratelimit-reset-${kind}`,
+  anthropicResetHeader: `anthropic-ratelimit-${kind}-reset`,
+}));
+
 export interface Limits {
   rpm?: number;
   tpm?: number;
@@ -184,14 +192,12 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
         "tpm",
         header(headers, "x-ratelimit-limit-tokens") ?? header(headers, "anthropic-ratelimit-tokens-limit"),
       );
-      for (const kind of ["requests", "tokens"] as const) {
-        const text =
-          header(headers, `x-ratelimit-remaining-${kind}`) ??
-          header(headers, `anthropic-ratelimit-${kind}-remaining`);
+      for (const { kind, remainingHeaders, openaiResetHeader, anthropicResetHeader } of QUOTA_HEADERS) {
+        const text = header(headers, remainingHeaders[0]) ?? header(headers, remainingHeaders[1]);
         const remaining = Number(text);
         if (text === undefined || !Number.isFinite(remaining)) continue;
-        const openaiReset = header(headers, `x-ratelimit-reset-${kind}`);
-        const anthropicReset = header(headers, `anthropic-ratelimit-${kind}-reset`);
+        const openaiReset = header(headers, openaiResetHeader);
+        const anthropicReset = header(headers, anthropicResetHeader);
         const resetMs = openaiReset
           ? parseResetDuration(openaiReset)
           : anthropicReset
