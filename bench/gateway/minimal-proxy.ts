@@ -1,12 +1,12 @@
 /**
  * The practical ceiling for bench/gateway: a minimal pass-through proxy with node:http in front and, behind
- * it, Node's bundled undici (fetch) or node:http's own client, with no checks, no accounting and no
- * translation. Usage: node bench/gateway/minimal-proxy.ts UPSTREAM_URL [undici|http]
+ * it, undici's request API (a keep-alive pool) or node:http's own client, with no checks, no accounting and
+ * no translation. Usage: node bench/gateway/minimal-proxy.ts UPSTREAM_URL [undici|http]
  * Prints {"url": ...} once it listens on 127.0.0.1.
  */
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
+import { Pool } from "undici";
 
 const upstream = new URL((process.argv[2] ?? "").replace(/\/$/, "") || "http://invalid");
 const client = process.argv[3] === "http" ? "http" : "undici";
@@ -15,6 +15,7 @@ if (!process.argv[2]) {
   process.exit(2);
 }
 const agent = new Agent({ keepAlive: true });
+const pool = new Pool(upstream.origin);
 
 function fail(res: ServerResponse, err: Error): void {
   if (res.headersSent) return void res.destroy();
@@ -25,13 +26,14 @@ function fail(res: ServerResponse, err: Error): void {
 function viaUndici(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (req.headers.authorization) headers.authorization = req.headers.authorization;
-  fetch(`${upstream.origin}${req.url ?? "/"}`, { method: req.method, headers, body })
-    .then((response) => {
-      res.writeHead(response.status, {
-        "content-type": response.headers.get("content-type") ?? "application/json",
+  pool
+    .request({ path: req.url ?? "/", method: "POST", headers, body })
+    .then((answer) => {
+      const type = answer.headers["content-type"];
+      res.writeHead(answer.statusCode, {
+        "content-type": typeof type === "string" ? type : "application/json",
       });
-      if (!response.body) return void res.end();
-      Readable.fromWeb(response.body).pipe(res);
+      answer.body.pipe(res);
     })
     .catch((err: Error) => fail(res, err));
 }

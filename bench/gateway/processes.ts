@@ -76,7 +76,7 @@ export function startSimulator(dir: string): Promise<Running> {
   return spawnWithUrl("simulator", [BIN, "sim", "--listen", "127.0.0.1:0", "--sim-config", file, "--json"]);
 }
 
-/** The minimal pass-through proxy, with fetch (undici) or node:http's client behind it. */
+/** The minimal pass-through proxy, with undici's request API or node:http's client behind it. */
 export function startMinimalProxy(upstream: string, client: "undici" | "http"): Promise<Running> {
   return spawnWithUrl(`minimal proxy (${client})`, [join(HERE, "minimal-proxy.ts"), upstream, client]);
 }

@@ -1,8 +1,7 @@
 /**
  * Gateway benchmark, four routes side by side in one run against the zero-latency simulator: straight to
  * it, through Flotilla's gateway (every feature on), through Portkey's open-source gateway, and through a
- * minimal node:http + undici proxy (plus, for reference, the same proxy with node:http's client, which is
- * what Flotilla uses upstream). Figures: req/s at 32 connections and each proxy's CPU per request there,
+ * minimal node:http + undici proxy (plus, for reference, the same proxy with node:http's client). Figures: req/s at 32 connections and each proxy's CPU per request there,
  * added p50/p99 at c=1, added time to the first stream frame, req/s with a dead primary and what it adds
  * to one request at c=1, and each proxy's
  * RSS. Each repeat visits the routes in a rotated order; the summary quotes medians of the repeats.
