@@ -5,85 +5,88 @@
  */
 import type { Dispatcher } from "undici";
 
-export interface ResponseBody extends AsyncIterable<Uint8Array> {
-  push(chunk: Buffer): void;
-  end(): void;
-  fail(err: Error): void;
-  /** The whole body as UTF-8 text; rejects if the body broke off. */
-  text(): Promise<string>;
-}
-
 const HIGH_WATER = 64 * 1024; // bytes held for a slow reader before the upstream is paused
 
-function decompressor(encoding: string) {
+function decompressor(encoding: string | undefined) {
+  if (encoding !== "gzip" && encoding !== "br" && encoding !== "deflate") return undefined;
   const zlib = process.getBuiltinModule("node:zlib");
   if (encoding === "gzip") return { whole: zlib.gunzipSync, stream: zlib.createGunzip };
   if (encoding === "br") return { whole: zlib.brotliDecompressSync, stream: zlib.createBrotliDecompress };
-  if (encoding === "deflate") return { whole: zlib.inflateSync, stream: zlib.createInflate };
-  return undefined;
+  return { whole: zlib.inflateSync, stream: zlib.createInflate };
 }
 
-export function createResponseBody(
-  controller: Dispatcher.DispatchController,
-  encoding: string | undefined,
-): ResponseBody {
-  const chunks: Buffer[] = [];
-  let buffered = 0;
-  let ended = false;
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
-  let whole = false; // text() wants everything: no pausing from then on
-  const notify = () => {
-    const waiting = wake;
-    wake = undefined;
-    waiting?.();
-  };
-  const settled = () => new Promise<void>((resolve) => (wake = resolve));
+export class ResponseBody implements AsyncIterable<Uint8Array> {
+  readonly #controller: Dispatcher.DispatchController;
+  readonly #codec: ReturnType<typeof decompressor>;
+  readonly #chunks: Buffer[] = [];
+  #buffered = 0;
+  #ended = false;
+  #failure: Error | undefined;
+  #wake: (() => void) | undefined;
+  #whole = false; // text() wants everything: no pausing from then on
 
-  async function* raw(): AsyncGenerator<Buffer> {
+  constructor(controller: Dispatcher.DispatchController, encoding: string | undefined) {
+    this.#controller = controller;
+    this.#codec = decompressor(encoding);
+  }
+
+  push(chunk: Buffer): void {
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    if (!this.#whole && this.#buffered >= HIGH_WATER && !this.#controller.paused) this.#controller.pause();
+    this.#notify();
+  }
+
+  end(): void {
+    this.#ended = true;
+    this.#notify();
+  }
+
+  fail(err: Error): void {
+    this.#failure ??= err;
+    this.#notify();
+  }
+
+  /** The whole body as UTF-8 text; rejects if the body broke off. */
+  async text(): Promise<string> {
+    this.#whole = true;
+    if (this.#controller.paused) this.#controller.resume();
+    while (!this.#ended && !this.#failure) await this.#next();
+    if (this.#failure) throw this.#failure;
+    const chunks = this.#chunks;
+    const all = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+    chunks.length = 0;
+    return (this.#codec ? this.#codec.whole(all) : all).toString("utf8");
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    if (!this.#codec) return this.#raw();
+    const { Readable } = process.getBuiltinModule("node:stream");
+    return Readable.from(this.#raw()).pipe(this.#codec.stream())[Symbol.asyncIterator]();
+  }
+
+  async *#raw(): AsyncGenerator<Buffer> {
     for (;;) {
-      const chunk = chunks.shift();
+      const chunk = this.#chunks.shift();
       if (chunk) {
-        buffered -= chunk.length;
-        if (controller.paused && buffered < HIGH_WATER) controller.resume();
+        this.#buffered -= chunk.length;
+        if (this.#controller.paused && this.#buffered < HIGH_WATER) this.#controller.resume();
         yield chunk;
         continue;
       }
-      if (failure) throw failure;
-      if (ended) return;
-      await settled();
+      if (this.#failure) throw this.#failure;
+      if (this.#ended) return;
+      await this.#next();
     }
   }
 
-  const codec = encoding ? decompressor(encoding) : undefined;
-  return {
-    push(chunk) {
-      chunks.push(chunk);
-      buffered += chunk.length;
-      if (!whole && buffered >= HIGH_WATER && !controller.paused) controller.pause();
-      notify();
-    },
-    end() {
-      ended = true;
-      notify();
-    },
-    fail(err) {
-      failure ??= err;
-      notify();
-    },
-    async text() {
-      whole = true;
-      if (controller.paused) controller.resume();
-      while (!ended && !failure) await settled();
-      if (failure) throw failure;
-      const all = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
-      chunks.length = 0;
-      return (codec ? codec.whole(all) : all).toString("utf8");
-    },
-    [Symbol.asyncIterator]() {
-      if (!codec) return raw();
-      const { Readable } = process.getBuiltinModule("node:stream");
-      return Readable.from(raw()).pipe(codec.stream())[Symbol.asyncIterator]();
-    },
-  };
+  #next(): Promise<void> {
+    return new Promise((resolve) => (this.#wake = resolve));
+  }
+
+  #notify(): void {
+    const waiting = this.#wake;
+    this.#wake = undefined;
+    waiting?.();
+  }
 }

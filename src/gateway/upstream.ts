@@ -6,7 +6,7 @@ import type { Dispatcher } from "undici";
 import { Pool } from "undici";
 import type { FlotillaConfig } from "../config/schema.ts";
 import { type HeaderRecord, headerValue } from "./header-record.ts";
-import { type ResponseBody, createResponseBody } from "./response-body.ts";
+import { ResponseBody } from "./response-body.ts";
 
 export type Provider = FlotillaConfig["providers"][number];
 
@@ -86,6 +86,102 @@ function routeOf(provider: Provider): Route {
 /** Why the attempt's timer or the caller ended it. */
 class AttemptEnded extends Error {}
 
+function timeUp(handler: AttemptHandler): void {
+  handler.timeUp();
+}
+
+/**
+ * One attempt's undici handler, and the abort listener on the caller's signal (`handleEvent`): a class
+ * rather than closures, since one is made for every request.
+ */
+class AttemptHandler implements Dispatcher.DispatchHandler {
+  readonly #attempt: Attempt;
+  readonly #resolve: (result: AttemptResult) => void;
+  readonly #timer: ReturnType<typeof setTimeout>;
+  #controller: Dispatcher.DispatchController | undefined;
+  #body: ResponseBody | undefined;
+  #ended: AttemptEnded | undefined;
+  #settled = false;
+  #timedOut = false;
+
+  constructor(attempt: Attempt, resolve: (result: AttemptResult) => void) {
+    this.#attempt = attempt;
+    this.#resolve = resolve;
+    this.#timer = setTimeout(timeUp, attempt.provider.timeout, this);
+    this.#timer.unref();
+    attempt.signal.addEventListener("abort", this, { once: true });
+  }
+
+  timeUp(): void {
+    this.#timedOut = true;
+    this.#end(new AttemptEnded(`no answer within ${this.#attempt.provider.timeout}ms`));
+  }
+
+  /** The caller's signal fired. */
+  handleEvent(): void {
+    this.#end(new AttemptEnded("the caller went away"));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#ended) controller.abort(this.#ended);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: HeaderRecord): void {
+    if (status < 200 || this.#settled) return;
+    this.#settled = true;
+    const body = new ResponseBody(controller, headerValue(headers, "content-encoding"));
+    this.#body = body;
+    this.#resolve({
+      ok: true,
+      response: {
+        status,
+        ok: status < 300,
+        headers,
+        body,
+        text: () => body.text(),
+      },
+    });
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#body?.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    this.#done();
+    this.#body?.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.#fail(err);
+  }
+
+  #fail(err: Error & { code?: string }): void {
+    this.#done();
+    if (this.#body) return this.#body.fail(err);
+    if (this.#settled) return;
+    this.#settled = true;
+    if (this.#timedOut) this.#resolve({ ok: false, kind: "timeout", message: err.message });
+    else if (err.code === "ECONNREFUSED")
+      this.#resolve({ ok: false, kind: "refused", message: "connection refused" });
+    else this.#resolve({ ok: false, kind: "network", message: err.code ?? err.message });
+  }
+
+  // Before undici hands over its controller (the request waits for a connection) an end is remembered and
+  // applied once it does; the attempt settles at once either way.
+  #end(reason: AttemptEnded): void {
+    this.#ended ??= reason;
+    if (this.#controller) this.#controller.abort(this.#ended);
+    else this.#fail(this.#ended);
+  }
+
+  #done(): void {
+    clearTimeout(this.#timer);
+    this.#attempt.signal.removeEventListener("abort", this);
+  }
+}
+
 /**
  * Sends the request; resolves with the response once its headers arrived, or says how it failed. The
  * provider's timeout covers the whole attempt, body included; the caller's abort ends it at any point.
@@ -94,66 +190,12 @@ export function sendAttempt(attempt: Attempt): Promise<AttemptResult> {
   const route = routeOf(attempt.provider);
   const payload = Buffer.from(JSON.stringify(attempt.body));
   return new Promise((resolve) => {
-    let controller: Dispatcher.DispatchController | undefined;
-    let body: ResponseBody | undefined;
-    let ended: AttemptEnded | undefined;
-    let settled = false;
-    let timedOut = false;
-    const onAbort = () => end(new AttemptEnded("the caller went away"));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      end(new AttemptEnded(`no answer within ${attempt.provider.timeout}ms`));
-    }, attempt.provider.timeout);
-    timer.unref();
-    const done = () => {
-      clearTimeout(timer);
-      attempt.signal.removeEventListener("abort", onAbort);
-    };
-    function fail(err: Error & { code?: string }): void {
-      done();
-      if (body) return body.fail(err);
-      if (settled) return;
-      settled = true;
-      if (timedOut) resolve({ ok: false, kind: "timeout", message: err.message });
-      else if (err.code === "ECONNREFUSED")
-        resolve({ ok: false, kind: "refused", message: "connection refused" });
-      else resolve({ ok: false, kind: "network", message: err.code ?? err.message });
-    }
-    // Before undici hands over its controller (the request waits for a connection) an end is remembered and
-    // applied once it does; the promise settles at once either way.
-    function end(reason: AttemptEnded): void {
-      ended ??= reason;
-      if (controller) controller.abort(ended);
-      else fail(ended);
-    }
-    if (attempt.signal.aborted) return onAbort();
-    attempt.signal.addEventListener("abort", onAbort, { once: true });
+    if (attempt.signal.aborted)
+      return resolve({ ok: false, kind: "network", message: "the caller went away" });
+    const handler = new AttemptHandler(attempt, resolve);
     route.pool.dispatch(
       { path: route.path, method: "POST", headers: headers(attempt, payload.length), body: payload },
-      {
-        onRequestStart(started) {
-          controller = started;
-          if (ended) started.abort(ended);
-        },
-        onResponseStart(started, status, responseHeaders) {
-          if (status < 200 || settled) return;
-          settled = true;
-          const record = responseHeaders as HeaderRecord;
-          body = createResponseBody(started, headerValue(record, "content-encoding"));
-          const response = { status, ok: status < 300, headers: record, body, text: body.text };
-          resolve({ ok: true, response });
-        },
-        onResponseData(_controller, chunk) {
-          body?.push(chunk);
-        },
-        onResponseEnd() {
-          done();
-          body?.end();
-        },
-        onResponseError(_controller, err) {
-          fail(err);
-        },
-      },
+      handler,
     );
   });
 }
