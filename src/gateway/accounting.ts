@@ -38,6 +38,7 @@ export function createAccounting(config: FlotillaConfig, store: Store, clock: ()
     if (event.ts >= day && event.agent)
       spent.set(event.agent, (spent.get(event.agent) ?? 0) + Number(event.data.costUsd ?? 0));
   }
+  const prices = new Map(config.providers.map((p) => [p.id, p.prices]));
   const budgets = new Map(
     config.agents.flatMap((a) => (a.budget ? [[a.name, a.budget.daily] as const] : [])),
   );
@@ -51,7 +52,7 @@ export function createAccounting(config: FlotillaConfig, store: Store, clock: ()
   }
 
   function cost(providerId: string, model: string, usage: Usage | undefined): number {
-    const price = config.providers.find((p) => p.id === providerId)?.prices[model];
+    const price = prices.get(providerId)?.[model];
     if (!price || !usage) return 0;
     return (usage.inputTokens * price.input + usage.outputTokens * price.output) / MILLION;
   }
