@@ -4,7 +4,6 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ensureStateDir } from "../api/daemon-files.ts";
 import { FlotillaError } from "../errors.ts";
-import { createGateway } from "../gateway/gateway.ts";
 import { ensureGatewaySecret } from "../gateway/virtual-keys.ts";
 import { openSqliteStore } from "../ledger/sqlite-store.ts";
 import { type Command, print, printJson } from "./command.ts";
@@ -26,6 +25,8 @@ export const gatewayCommand: Command = {
     ensureStateDir(config.stateDir);
     ensureGatewaySecret(config.stateDir);
     const store = openSqliteStore(join(config.stateDir, "ledger.db"));
+    // Loaded here, not at the top: the gateway's HTTP client (undici) has no business in other commands.
+    const { createGateway } = await import("../gateway/gateway.ts");
     const gateway = createGateway({ config, store });
     const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => gateway.handle(req, res));
     const listen = typeof input.values.listen === "string" ? input.values.listen : config.gateway.listen;
