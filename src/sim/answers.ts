@@ -43,6 +43,14 @@ function isToolResult(message: Message): boolean {
   );
 }
 
+function lastUserMessage(messages: Message[]): Message | undefined {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const message = messages[i] as Message;
+    if (message.role === "user" && !isToolResult(message)) return message;
+  }
+  return undefined;
+}
+
 /** True once a tool result arrived after the model's last turn: then the model must answer in text (else clients loop). */
 function toolAnswered(messages: Message[]): boolean {
   for (let i = messages.length - 1; i >= 0; i--) {
@@ -68,25 +76,24 @@ const WORDS = [
   "lost",
 ];
 
-export function answer(
-  options: SimOptions,
-  request: { messages: Message[]; toolNames: string[]; promptChars: number },
-  nextId: () => string,
-): Answer {
-  const lastUser = [...request.messages].reverse().find((m) => m.role === "user" && !isToolResult(m));
-  const prompt = text(lastUser?.content);
-  const scripted = options.script.find((s) => s.match === undefined || prompt.includes(s.match));
-  const promptTokens = Math.ceil(request.promptChars / 4);
-  const wantsTool = request.toolNames.length > 0 && !toolAnswered(request.messages);
-  if (wantsTool && (scripted?.toolCall || !scripted?.reply)) {
-    const call = scripted?.toolCall ?? {
-      name: request.toolNames[0] as string,
-      arguments: { query: prompt.slice(0, 40) },
-    };
-    return { text: "", toolCall: { id: nextId(), ...call }, promptTokens, completionTokens: 12 };
-  }
-  const reply =
-    scripted?.reply ??
-    Array.from({ length: options.words }, (_, i) => WORDS[(prompt.length + i) % WORDS.length]).join(" ");
-  return { text: reply, promptTokens, completionTokens: Math.max(1, Math.ceil(reply.length / 4)) };
+/** The answerer of one simulator: the generated sentences (one per starting word) are made once, not per request. */
+export function createAnswerer(options: SimOptions, nextId: () => string) {
+  const sentences = WORDS.map((_, first) =>
+    Array.from({ length: options.words }, (_, i) => WORDS[(first + i) % WORDS.length]).join(" "),
+  );
+  return (request: { messages: Message[]; toolNames: string[]; promptChars: number }): Answer => {
+    const prompt = text(lastUserMessage(request.messages)?.content);
+    const scripted = options.script.find((s) => s.match === undefined || prompt.includes(s.match));
+    const promptTokens = Math.ceil(request.promptChars / 4);
+    const wantsTool = request.toolNames.length > 0 && !toolAnswered(request.messages);
+    if (wantsTool && (scripted?.toolCall || !scripted?.reply)) {
+      const call = scripted?.toolCall ?? {
+        name: request.toolNames[0] as string,
+        arguments: { query: prompt.slice(0, 40) },
+      };
+      return { text: "", toolCall: { id: nextId(), ...call }, promptTokens, completionTokens: 12 };
+    }
+    const reply = scripted?.reply ?? (sentences[prompt.length % WORDS.length] as string);
+    return { text: reply, promptTokens, completionTokens: Math.max(1, Math.ceil(reply.length / 4)) };
+  };
 }

@@ -9,9 +9,23 @@ interface Hit {
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
+type Kind = "requests" | "tokens";
+type Admission = { ok: true; release: () => void } | { ok: false; kind: Kind; retryAfterMs: number };
+
+/** What an unlimited key's requests get: nothing to count, so nothing to release. */
+const ALWAYS: Admission = { ok: true, release: () => {} };
+
 export function createRateWindow(limits: KeyLimits, now: () => number) {
   const hits: Hit[] = [];
-  const windowed = [limits.rpm, limits.tpm, limits.rph, limits.tph].some((max) => max !== undefined);
+  // The windowed limits this key has, in the order they are checked; a request costs 1, or its tokens.
+  const windowed: Array<[number | undefined, number, Kind]> = [
+    [limits.rpm, MINUTE, "requests"],
+    [limits.tpm, MINUTE, "tokens"],
+    [limits.rph, HOUR, "requests"],
+    [limits.tph, HOUR, "tokens"],
+  ];
+  const checks = windowed.flatMap(([max, span, kind]) => (max === undefined ? [] : [{ max, span, kind }]));
+  const unlimited = checks.length === 0 && limits.concurrency === undefined;
   let inFlight = 0;
 
   function used(span: number, t: number, byTokens: boolean): number {
@@ -25,26 +39,22 @@ export function createRateWindow(limits: KeyLimits, now: () => number) {
   }
 
   return {
+    /** True when rate-limit headers have figures to report (an rpm or a tpm limit). */
+    reportsLimits: limits.rpm !== undefined || limits.tpm !== undefined,
     /** Admits the request, or says which limit it breaks and when to retry. */
-    take(
-      tokens: number,
-    ): { ok: true; release: () => void } | { ok: false; kind: "requests" | "tokens"; retryAfterMs: number } {
+    take(tokens: number): Admission {
+      if (unlimited) return ALWAYS;
       const t = now();
       while (hits.length > 0 && (hits[0] as Hit).at <= t - HOUR) hits.shift();
-      const checks: Array<[number | undefined, number, number, boolean, "requests" | "tokens"]> = [
-        [limits.rpm, MINUTE, 1, false, "requests"],
-        [limits.tpm, MINUTE, tokens, true, "tokens"],
-        [limits.rph, HOUR, 1, false, "requests"],
-        [limits.tph, HOUR, tokens, true, "tokens"],
-      ];
-      for (const [max, span, cost, byTokens, kind] of checks) {
-        if (max !== undefined && used(span, t, byTokens) + cost > max)
+      for (const { max, span, kind } of checks) {
+        const byTokens = kind === "tokens";
+        if (used(span, t, byTokens) + (byTokens ? tokens : 1) > max)
           return { ok: false, kind, retryAfterMs: Math.max(1, resetMs(span, t)) };
       }
       if (limits.concurrency !== undefined && inFlight >= limits.concurrency)
         return { ok: false, kind: "requests", retryAfterMs: 1000 };
-      // A key without windowed limits keeps no log, so an unlimited key costs the same on every request.
-      if (windowed) hits.push({ at: t, tokens });
+      // A key without windowed limits keeps no log.
+      if (checks.length > 0) hits.push({ at: t, tokens });
       inFlight++;
       let done = false;
       return {

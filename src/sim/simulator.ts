@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { answer, createRandom } from "./answers.ts";
+import { createAnswerer, createRandom } from "./answers.ts";
 import { createKeyFaults, faultAnswer } from "./key-faults.ts";
 import {
   type Faults,
@@ -16,6 +16,7 @@ import {
   simOptionsSchema,
 } from "./options.ts";
 import { createRateWindow, type RateWindow } from "./rate-window.ts";
+import { readJsonObject } from "./request-body.ts";
 import { createTokenEndpoint } from "./token-endpoint.ts";
 import {
   anthropicFrames,
@@ -41,25 +42,7 @@ export interface KeyStats {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
-  let text = "";
-  for await (const chunk of req as AsyncIterable<Buffer>) text += chunk.toString("utf8");
-  try {
-    const value: unknown = JSON.parse(text);
-    return value && typeof value === "object" && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
+function send(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json",
@@ -88,6 +71,7 @@ export function createSimulator(input: SimOptionsInput = {}, clock: () => number
   let ids = 0;
   let inFlight = 0;
   const nextId = () => `sim_${(++ids).toString(36)}`;
+  const answer = createAnswerer(options, nextId);
 
   function keyStats(key: string): KeyStats {
     let s = stats.get(key);
@@ -121,7 +105,7 @@ export function createSimulator(input: SimOptionsInput = {}, clock: () => number
     if (format === "anthropic" && !req.headers["anthropic-version"]) {
       return send(res, 400, errorBody(format, 400, "anthropic-version: header is required"));
     }
-    const body = await readJson(req);
+    const body = await readJsonObject(req);
     const messages = body?.messages;
     if (!body || !Array.isArray(messages) || messages.length === 0) {
       return send(res, 400, errorBody(format, 400, "messages: must be a non-empty array"));
@@ -167,18 +151,19 @@ export function createSimulator(input: SimOptionsInput = {}, clock: () => number
     }
     inFlight++;
     try {
-      const a = answer(
-        options,
-        { messages, toolNames: tools.map((t) => t.function?.name ?? t.name ?? "tool"), promptChars },
-        nextId,
-      );
+      const a = answer({
+        messages,
+        toolNames: tools.map((t) => t.function?.name ?? t.name ?? "tool"),
+        promptChars,
+      });
       s.promptTokens += a.promptTokens;
       s.completionTokens += a.completionTokens;
       const model = typeof body.model === "string" ? body.model : (options.models[0] ?? "sim");
       const id = format === "openai" ? `chatcmpl-${nextId()}` : `msg_${nextId()}`;
       const delay = options.latency.firstTokenMs + random() * options.latency.jitterMs;
       if (delay > 0) await sleep(delay);
-      const headers = { ...rateHeaders(format, window.state()), "x-sim-request-id": id };
+      const headers = window.reportsLimits ? rateHeaders(format, window.state()) : {};
+      headers["x-sim-request-id"] = id;
       const drop = random() < faults.dropRate;
       if (body.stream !== true) {
         if (drop) return void res.socket?.destroy();
@@ -195,6 +180,11 @@ export function createSimulator(input: SimOptionsInput = {}, clock: () => number
       const frames =
         format === "openai" ? openaiFrames(id, model, a, includeUsage) : anthropicFrames(id, model, a);
       res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", ...headers });
+      if (options.chunkDelayMs === 0 && !drop) {
+        // Nothing to wait for between frames: one write (the same bytes, in one HTTP chunk).
+        s.ok++;
+        return void res.end(frames.join(""));
+      }
       for (const [i, frame] of frames.entries()) {
         if (drop && i === Math.floor(frames.length / 2)) return void res.socket?.destroy();
         res.write(frame);
@@ -209,7 +199,9 @@ export function createSimulator(input: SimOptionsInput = {}, clock: () => number
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? "/").split("?")[0];
+    const url = req.url ?? "/";
+    const query = url.indexOf("?");
+    const path = query < 0 ? url : url.slice(0, query);
     if (req.method === "POST" && (path === "/v1/chat/completions" || path === "/chat/completions"))
       return complete("openai", req, res);
     if (req.method === "POST" && path === "/v1/messages") return complete("anthropic", req, res);
@@ -226,14 +218,14 @@ export function createSimulator(input: SimOptionsInput = {}, clock: () => number
     if (req.method === "GET" && path === "/healthz") return send(res, 200, { ok: true });
     if (req.method === "GET" && path === "/_sim/stats") return send(res, 200, snapshot());
     if (req.method === "POST" && path === "/_sim/faults") {
-      const patch = await readJson(req);
+      const patch = await readJsonObject(req);
       faults = { ...faults, ...(patch as Partial<Faults>) };
       return send(res, 200, { faults });
     }
-    const keyFault = /^\/_sim\/keys\/([^/]+)\/fault$/.exec(path ?? "");
+    const keyFault = /^\/_sim\/keys\/([^/]+)\/fault$/.exec(path);
     if (req.method === "POST" && keyFault) {
       // A drill scripts one key's errors while the simulator runs; `{}` clears them; anything else must parse.
-      const body = await readJson(req);
+      const body = await readJsonObject(req);
       const key = decodeURIComponent(keyFault[1] as string);
       if (body && Object.keys(body).length === 0) {
         keyFaults.set(key, undefined);

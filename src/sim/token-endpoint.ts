@@ -6,6 +6,7 @@
 import type { IncomingMessage } from "node:http";
 import type { KeyLimits, OAuthOptions } from "./options.ts";
 import { createRateWindow, type RateWindow } from "./rate-window.ts";
+import { readText } from "./request-body.ts";
 
 export interface TokenAnswer {
   status: number;
@@ -13,12 +14,6 @@ export interface TokenAnswer {
 }
 
 export type Principal = { name: string; window: RateWindow } | { expired: true };
-
-async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  let text = "";
-  for await (const chunk of req as AsyncIterable<Buffer>) text += chunk.toString("utf8");
-  return new URLSearchParams(text);
-}
 
 export function createTokenEndpoint(options: OAuthOptions, clock: () => number) {
   /** Live refresh tokens → the credential (the configured name) they stand for. */
@@ -41,7 +36,7 @@ export function createTokenEndpoint(options: OAuthOptions, clock: () => number) 
     stats: () => ({ ...stats }),
     /** POST /oauth/token. */
     async handle(req: IncomingMessage): Promise<TokenAnswer> {
-      const form = await readForm(req);
+      const form = new URLSearchParams(await readText(req));
       if (options.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
       if (form.get("grant_type") !== "refresh_token") {
         stats.refused++;

@@ -38,8 +38,10 @@ export function openaiResponse(id: string, model: string, a: Answer): unknown {
 
 export function openaiFrames(id: string, model: string, a: Answer, includeUsage: boolean): string[] {
   const created = Math.floor(Date.now() / 1000);
-  const frame = (choices: unknown[], extra: Record<string, unknown> = {}) =>
-    `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, choices, ...extra })}\n\n`;
+  // Every chunk opens with the same four fields: serialised once; `choices` (and usage) close each chunk.
+  const opening = `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model }).slice(0, -1)},"choices":`;
+  const frame = (choices: unknown[], usage?: Record<string, number>) =>
+    `${opening}${JSON.stringify(choices)}${usage ? `,"usage":${JSON.stringify(usage)}` : ""}}\n\n`;
   const frames = [frame([{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }])];
   if (a.toolCall) {
     const call = a.toolCall;
@@ -69,18 +71,19 @@ export function openaiFrames(id: string, model: string, a: Answer, includeUsage:
       );
     }
   } else {
+    // A chunk per word is most of a stream: its JSON is spelt out around the serialised word.
     for (const piece of pieces(a.text))
-      frames.push(frame([{ index: 0, delta: { content: piece }, finish_reason: null }]));
+      frames.push(
+        `${opening}[{"index":0,"delta":{"content":${JSON.stringify(piece)}},"finish_reason":null}]}\n\n`,
+      );
   }
   frames.push(frame([{ index: 0, delta: {}, finish_reason: a.toolCall ? "tool_calls" : "stop" }]));
   if (includeUsage) {
     frames.push(
       frame([], {
-        usage: {
-          prompt_tokens: a.promptTokens,
-          completion_tokens: a.completionTokens,
-          total_tokens: a.promptTokens + a.completionTokens,
-        },
+        prompt_tokens: a.promptTokens,
+        completion_tokens: a.completionTokens,
+        total_tokens: a.promptTokens + a.completionTokens,
       }),
     );
   }
@@ -139,8 +142,11 @@ export function anthropicFrames(id: string, model: string, a: Answer): string[] 
     }
   } else {
     frames.push(event("content_block_start", { index: 0, content_block: { type: "text", text: "" } }));
+    // An event per word is most of a stream: its JSON is spelt out around the serialised word.
     for (const piece of pieces(a.text))
-      frames.push(event("content_block_delta", { index: 0, delta: { type: "text_delta", text: piece } }));
+      frames.push(
+        `event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":${JSON.stringify(piece)}}}\n\n`,
+      );
   }
   frames.push(event("content_block_stop", { index: 0 }));
   frames.push(
