@@ -28,10 +28,10 @@ export async function relayResponse(o: RelayOptions): Promise<void> {
   let status = 200;
   try {
     if (!o.stream) {
-      const text = await o.response.text();
+      const bytes = await o.response.bytes();
       let json: Record<string, unknown>;
       try {
-        json = JSON.parse(text) as Record<string, unknown>;
+        json = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
       } catch {
         status = 502;
         return sendError(
@@ -43,11 +43,11 @@ export async function relayResponse(o: RelayOptions): Promise<void> {
       // Same protocol: the provider's own bytes go back (they parse; re-encoding them costs a stringify).
       const body =
         o.client === o.providerKind
-          ? text
-          : JSON.stringify(responseFor(o.client, o.providerKind, json, o.model));
+          ? bytes
+          : Buffer.from(JSON.stringify(responseFor(o.client, o.providerKind, json, o.model)));
       o.res.writeHead(200, {
         "content-type": "application/json",
-        "content-length": Buffer.byteLength(body),
+        "content-length": body.length,
         ...markHeaders(o),
       });
       o.res.end(body);

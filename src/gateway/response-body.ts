@@ -49,6 +49,11 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
 
   /** The whole body as UTF-8 text; rejects if the body broke off. */
   async text(): Promise<string> {
+    return (await this.bytes()).toString("utf8");
+  }
+
+  /** The whole body, decompressed; rejects if the body broke off. */
+  async bytes(): Promise<Buffer> {
     this.#whole = true;
     if (this.#controller.paused) this.#controller.resume();
     while (!this.#ended && !this.#failure) await this.#next();
@@ -56,7 +61,7 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
     const chunks = this.#chunks;
     const all = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
     chunks.length = 0;
-    return (this.#codec ? this.#codec.whole(all) : all).toString("utf8");
+    return this.#codec ? this.#codec.whole(all) : all;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {

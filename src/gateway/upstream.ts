@@ -29,9 +29,10 @@ export interface UpstreamResponse {
   ok: boolean;
   /** Lower-cased names, as node:http and undici parse them. */
   headers: HeaderRecord;
-  /** The body as it arrives (decompressed); read it once, as a stream or with text(). */
+  /** The body as it arrives (decompressed); read it once, as a stream or with text() or bytes(). */
   body: AsyncIterable<Uint8Array>;
   text(): Promise<string>;
+  bytes(): Promise<Buffer>;
 }
 
 function endpoint(provider: Provider): string {
@@ -140,6 +141,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
         headers,
         body,
         text: () => body.text(),
+        bytes: () => body.bytes(),
       },
     });
   }

@@ -1,11 +1,13 @@
 /**
  * Accounting for one provider key: requests and tokens per minute and per hour, and requests in flight.
- * A sliding log of admissions (time, tokens) over the last hour gives exact answers: no window ever admits
- * more than its limit, and `check` can say precisely when the next request would fit.
+ * Sliding windows of admissions in 100 ms slots (the minute) and 1 s slots (the hour) never admit more
+ * than a limit and say when the next request would fit, to within one slot and never too early; memory
+ * stays the same at any request rate.
  */
 import { type HeaderRecord, headerValue as header } from "../header-record.ts";
 import type { Clock } from "./clock.ts";
 import { HOUR_MS, MINUTE_MS } from "./defaults.ts";
+import { SlotWindow } from "./slot-window.ts";
 
 /** The remaining-quota headers of both protocols, named once rather than built on every answer. */
 const QUOTA_HEADERS = (["requests", "tokens"] as const).map((kind) => ({
@@ -32,14 +34,6 @@ export interface Lease {
 
 export type CheckResult = { ok: true } | { ok: false; waitMs: number; reason: string };
 
-interface Entry {
-  at: number;
-  tokens: number;
-  /** Still counted in the minute's / the hour's running sums. */
-  inMinute: boolean;
-  inHour: boolean;
-}
-
 /** "6m0s", "1.5s", "20ms" → milliseconds. */
 export function parseResetDuration(text: string): number | undefined {
   let total = 0;
@@ -54,13 +48,8 @@ export function parseResetDuration(text: string): number | undefined {
 
 export function createKeyBudget(configured: Limits, clock: Clock) {
   const limits: Limits = { ...configured };
-  // The log holds the last hour's admissions from `hourStart` on, oldest first; `minuteStart` marks the
-  // first of the last minute. Running sums make the common check O(1); only a full window scans the log.
-  let log: Entry[] = [];
-  let hourStart = 0;
-  let minuteStart = 0;
-  let hourTokens = 0;
-  let minuteTokens = 0;
+  const minute = new SlotWindow(MINUTE_MS, 100);
+  const hour = new SlotWindow(HOUR_MS, 1000);
   let inFlight = 0;
   let coolUntil = 0;
   const listeners = new Set<() => void>();
@@ -81,44 +70,21 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
   }
 
   function prune(now: number): void {
-    while (minuteStart < log.length && (log[minuteStart] as Entry).at <= now - MINUTE_MS) {
-      const entry = log[minuteStart++] as Entry;
-      minuteTokens -= entry.tokens;
-      entry.inMinute = false;
-    }
-    while (hourStart < minuteStart && (log[hourStart] as Entry).at <= now - HOUR_MS) {
-      const entry = log[hourStart++] as Entry;
-      hourTokens -= entry.tokens;
-      entry.inHour = false;
-    }
-    // Drop the expired head now and then, not on every request (shifting a long array is O(n)).
-    if (hourStart > 1024 && hourStart * 2 > log.length) {
-      log = log.slice(hourStart);
-      minuteStart -= hourStart;
-      hourStart = 0;
-    }
+    minute.expire(now);
+    hour.expire(now);
   }
 
-  /** When a window of `span` would admit one more request of `tokens` under `max` (by count or tokens). */
+  /** When `window` would admit one more request of `tokens` under `max` (by count or by tokens). */
   function waitFor(
     now: number,
-    span: number,
+    window: SlotWindow,
     max: number | undefined,
     tokens: number,
     byTokens: boolean,
   ): number {
     if (max === undefined) return 0;
-    const first = span === MINUTE_MS ? minuteStart : hourStart;
-    const used = byTokens ? (span === MINUTE_MS ? minuteTokens : hourTokens) : log.length - first;
-    const need = (byTokens ? Math.min(tokens, max) : 1) + used - max;
-    if (need <= 0) return 0;
-    let freed = 0;
-    for (let i = first; i < log.length; i++) {
-      const entry = log[i] as Entry;
-      freed += byTokens ? entry.tokens : 1;
-      if (freed >= need) return entry.at + span - now;
-    }
-    return span;
+    const used = byTokens ? window.tokens : window.requests;
+    return window.waitFor(now, (byTokens ? Math.min(tokens, max) : 1) + used - max, byTokens);
   }
 
   return {
@@ -129,10 +95,10 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
       let waitMs = 0;
       let reason = "";
       for (const [wait, name] of [
-        [waitFor(now, MINUTE_MS, limits.rpm, estTokens, false), "rpm"],
-        [waitFor(now, MINUTE_MS, limits.tpm, estTokens, true), "tpm"],
-        [waitFor(now, HOUR_MS, limits.rph, estTokens, false), "rph"],
-        [waitFor(now, HOUR_MS, limits.tph, estTokens, true), "tph"],
+        [waitFor(now, minute, limits.rpm, estTokens, false), "rpm"],
+        [waitFor(now, minute, limits.tpm, estTokens, true), "tpm"],
+        [waitFor(now, hour, limits.rph, estTokens, false), "rph"],
+        [waitFor(now, hour, limits.tph, estTokens, true), "tph"],
       ] as const) {
         if (wait > waitMs) [waitMs, reason] = [wait, name];
       }
@@ -143,18 +109,18 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
       return { ok: true };
     },
     acquire(estTokens: number): Lease {
-      const entry: Entry = { at: clock.now(), tokens: estTokens, inMinute: true, inHour: true };
-      if (allowance.requests || allowance.tokens) spend(entry.at, estTokens);
-      log.push(entry);
-      minuteTokens += estTokens;
-      hourTokens += estTokens;
+      const at = clock.now();
+      if (allowance.requests || allowance.tokens) spend(at, estTokens);
+      const inMinute = minute.add(at, estTokens);
+      const inHour = hour.add(at, estTokens);
+      let tokens = estTokens;
       inFlight++;
       let released = false;
       return {
         settle(actualTokens) {
-          if (entry.inMinute) minuteTokens += actualTokens - entry.tokens;
-          if (entry.inHour) hourTokens += actualTokens - entry.tokens;
-          entry.tokens = actualTokens;
+          minute.adjust(inMinute, actualTokens - tokens);
+          hour.adjust(inHour, actualTokens - tokens);
+          tokens = actualTokens;
         },
         release() {
           if (released) return;
@@ -221,8 +187,8 @@ export function createKeyBudget(configured: Limits, clock: Clock) {
       prune(now);
       return {
         limits: { ...limits },
-        minute: { requests: log.length - minuteStart, tokens: minuteTokens },
-        hour: { requests: log.length - hourStart, tokens: hourTokens },
+        minute: { requests: minute.requests, tokens: minute.tokens },
+        hour: { requests: hour.requests, tokens: hour.tokens },
         inFlight,
         coolUntil: coolUntil > now ? coolUntil : null,
       };
