@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { GATEWAY_NODE_FLAGS } from "../../src/gateway/fleet-wiring.ts";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = join(HERE, "../..");
@@ -119,7 +120,9 @@ agents:
   const env = { ...process.env, BENCH_KEY_A: "sk-bench-a", BENCH_KEY_B: "sk-bench-b" };
   const keyJson = execFileSync(NODE, [BIN, "key", "bench", "-c", file, "--json"], { env }).toString();
   const { key } = JSON.parse(keyJson) as { key: string };
-  const running = await spawnWithUrl("flotilla", [BIN, "gateway", "-c", file, "--json"], env);
+  // With the Node flags the daemon starts it with.
+  const args = [...GATEWAY_NODE_FLAGS, BIN, "gateway", "-c", file, "--json"];
+  const running = await spawnWithUrl("flotilla", args, env);
   return { ...running, key };
 }
 

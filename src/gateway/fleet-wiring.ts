@@ -14,6 +14,12 @@ export const GATEWAY_AGENT = "gateway";
 export const SIMULATOR_AGENT = "simulator";
 const BIN = fileURLToPath(new URL("../../bin/flotilla.js", import.meta.url));
 
+/**
+ * Node flags for the gateway process. At thousands of requests a second V8 grows the young generation
+ * to 128 MB; 16 MB semi-spaces keep the gateway about 90 MB smaller at the same throughput.
+ */
+export const GATEWAY_NODE_FLAGS = ["--max-semi-space-size=16"];
+
 export interface FleetWiring {
   internal: AgentConfig[];
   agentEnv: Record<string, Record<string, string>>;
@@ -88,7 +94,7 @@ export function fleetWiring(loaded: LoadedConfig): FleetWiring {
   internal.push(
     internalProcess(
       GATEWAY_AGENT,
-      [process.execPath, BIN, "gateway", "--config", file],
+      [process.execPath, ...GATEWAY_NODE_FLAGS, BIN, "gateway", "--config", file],
       config.gateway.listen,
       config.stateDir,
       keyEnv,
