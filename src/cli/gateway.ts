@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { ensureStateDir } from "../api/daemon-files.ts";
 import { FlotillaError } from "../errors.ts";
 import { ensureGatewaySecret } from "../gateway/virtual-keys.ts";
-import { openSqliteStore } from "../ledger/sqlite-store.ts";
+import { openThreadedSqliteStore } from "../ledger/threaded-store.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
 
@@ -24,7 +24,7 @@ export const gatewayCommand: Command = {
     }
     ensureStateDir(config.stateDir);
     ensureGatewaySecret(config.stateDir);
-    const store = openSqliteStore(join(config.stateDir, "ledger.db"));
+    const store = openThreadedSqliteStore(join(config.stateDir, "ledger.db"));
     // Loaded here, not at the top: the gateway's HTTP client (undici) has no business in other commands.
     const { createGateway } = await import("../gateway/gateway.ts");
     const gateway = createGateway({ config, store });

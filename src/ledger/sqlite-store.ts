@@ -46,9 +46,19 @@ export interface SqliteStoreOptions {
   maxBatch?: number;
   /** Where write errors go, since appends never throw (default: console.error, once). */
   onError?: (err: FlotillaError) => void;
+  /** Writes the batches somewhere else (another thread); by default this connection writes them. */
+  sink?: BatchSink;
 }
 
-interface QueuedEvent {
+/** Where batches go when they are not written on the caller's thread. */
+export interface BatchSink {
+  write(batch: QueuedEvent[]): void;
+  /** Returns once every batch given to write() is in the file. */
+  settle(): void;
+  close(): void;
+}
+
+export interface QueuedEvent {
   ts: number;
   kind: string;
   agent: string | null;
@@ -61,9 +71,8 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   const maxBatch = Math.max(1, options.maxBatch ?? DEFAULTS.maxBatch);
   const onError = options.onError ?? reportOnce();
   const db = openDatabase(path);
-  const begin = db.prepare("BEGIN IMMEDIATE");
-  const commit = db.prepare("COMMIT");
-  const insert = db.prepare("INSERT INTO events (ts, kind, agent, data) VALUES (?, ?, ?, ?)");
+  const sink = options.sink;
+  const write = sink ? (batch: QueuedEvent[]) => sink.write(batch) : batchWriter(db, path, onError);
   const selects = new Map<string, StatementSync>();
   let queue: QueuedEvent[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -75,21 +84,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     if (queue.length === 0 || closed) return;
     const batch = queue;
     queue = [];
-    try {
-      begin.run();
-      for (const e of batch) insert.run(e.ts, e.kind, e.agent, e.data);
-      commit.run();
-    } catch (cause) {
-      if (db.isTransaction) db.exec("ROLLBACK");
-      // Dropped rather than kept: a full disk must not also grow the daemon's memory without bound.
-      onError(
-        new FlotillaError(
-          "FLOTILLA_E_STATE",
-          `${path}: ledger write failed, ${batch.length} events lost (${messageOf(cause)}); check disk space and permissions`,
-          { cause },
-        ),
-      );
-    }
+    write(batch);
   }
 
   /** One statement per combination of filters, prepared on first use. */
@@ -127,6 +122,7 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
     query(q: EventQuery = {}) {
       if (closed) throw new Error(`${path}: the ledger is closed`);
       flush();
+      sink?.settle();
       const where: string[] = [];
       const params: SQLInputValue[] = [];
       if (q.kind !== undefined) {
@@ -158,9 +154,40 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
       if (closed) return;
       flush();
       closed = true;
+      sink?.close();
       db.close();
     },
   };
+}
+
+/** Writes each batch in one transaction; a batch that fails is rolled back and reported, not retried. */
+function batchWriter(db: DatabaseSync, path: string, onError: (err: FlotillaError) => void) {
+  const begin = db.prepare("BEGIN IMMEDIATE");
+  const commit = db.prepare("COMMIT");
+  const insert = db.prepare("INSERT INTO events (ts, kind, agent, data) VALUES (?, ?, ?, ?)");
+  return (batch: QueuedEvent[]): void => {
+    try {
+      begin.run();
+      for (const e of batch) insert.run(e.ts, e.kind, e.agent, e.data);
+      commit.run();
+    } catch (cause) {
+      if (db.isTransaction) db.exec("ROLLBACK");
+      // Dropped rather than kept: a full disk must not also grow the process's memory without bound.
+      onError(
+        new FlotillaError(
+          "FLOTILLA_E_STATE",
+          `${path}: ledger write failed, ${batch.length} events lost (${messageOf(cause)}); check disk space and permissions`,
+          { cause },
+        ),
+      );
+    }
+  };
+}
+
+/** A connection that only writes batches: the far end of a BatchSink, on another thread. */
+export function openBatchWriter(path: string, onError: (err: FlotillaError) => void) {
+  const db = openDatabase(path);
+  return { write: batchWriter(db, path, onError), close: () => db.close() };
 }
 
 function openDatabase(path: string): DatabaseSync {
@@ -255,7 +282,7 @@ function queryLimit(limit: number | undefined): number {
     : Math.max(0, Math.trunc(limit));
 }
 
-function reportOnce(): (err: FlotillaError) => void {
+export function reportOnce(): (err: FlotillaError) => void {
   let reported = false;
   return function reportLedgerError(err) {
     if (reported) return;
