@@ -9,6 +9,7 @@ import { createProviderRuntime } from "./provider-pool.ts";
 import { type Candidate, route } from "./router.ts";
 import { normalizeRequest } from "./translate.ts";
 import { createKeyRing } from "./virtual-keys.ts";
+import { RequestCancel } from "./cancel-signal.ts";
 
 const ROUTES: Record<string, ClientFormat> = {
   "/v1/chat/completions": "openai",
@@ -158,7 +159,7 @@ export function createGateway(options: GatewayOptions) {
         ),
       );
     }
-    const abort = new AbortController();
+    const abort = new RequestCancel();
     res.once("close", () => {
       if (!res.writableFinished) abort.abort();
     });
@@ -178,7 +179,7 @@ export function createGateway(options: GatewayOptions) {
       strategy: config.gateway.contextStrategy,
       passHeaders,
       queueTimeoutMs: config.gateway.queueTimeout,
-      signal: abort.signal,
+      signal: abort,
       res,
       accounting,
       event: event(agentName),

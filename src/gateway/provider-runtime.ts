@@ -1,6 +1,7 @@
 /** What the router needs of one provider at run time: a breaker, admission to one of its keys, and key state changes. */
 import type { HeaderRecord } from "./header-record.ts";
 import type { Provider } from "./upstream.ts";
+import type { CancelSignal } from "./cancel-signal.ts";
 
 export interface Lease {
   settle(actualTokens: number): void;
@@ -19,7 +20,7 @@ export interface AdmitRequest {
   priority: number;
   estTokens: number;
   deadlineMs: number;
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 /** Raised when a request cannot be admitted within its wait budget. */

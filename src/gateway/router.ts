@@ -12,6 +12,7 @@ import { relayResponse } from "./relay.ts";
 import { requestFor } from "./translate.ts";
 import { sendAttempt } from "./upstream.ts";
 import { classifyFailure } from "./upstream-verdict.ts";
+import type { CancelSignal } from "./cancel-signal.ts";
 
 export type Tier = "primary" | "secondary" | "fallback";
 
@@ -34,7 +35,7 @@ export interface RouteContext {
   strategy: "reject" | "middle-out" | "upgrade";
   passHeaders: Record<string, string>;
   queueTimeoutMs: number;
-  signal: AbortSignal;
+  signal: CancelSignal;
   res: ServerResponse;
   accounting: Accounting;
   event: (kind: string, data: Record<string, unknown>) => void;

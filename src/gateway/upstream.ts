@@ -7,6 +7,7 @@ import { Pool } from "undici";
 import type { FlotillaConfig } from "../config/schema.ts";
 import { type HeaderRecord, headerValue } from "./header-record.ts";
 import { ResponseBody } from "./response-body.ts";
+import type { CancelSignal } from "./cancel-signal.ts";
 
 export type Provider = FlotillaConfig["providers"][number];
 
@@ -16,7 +17,7 @@ export interface Attempt {
   body: Record<string, unknown>;
   /** anthropic-version / anthropic-beta from the client, passed through. */
   passHeaders: Record<string, string>;
-  signal: AbortSignal;
+  signal: CancelSignal;
 }
 
 export type AttemptResult =

@@ -6,6 +6,7 @@
  */
 import type { Clock } from "./clock.ts";
 import type { KeyBudget, Lease } from "./key-budget.ts";
+import type { CancelSignal } from "../cancel-signal.ts";
 
 export class QueueTimeoutError extends Error {
   readonly retryAfterMs: number;
@@ -22,7 +23,7 @@ export interface AdmitRequest {
   estTokens: number;
   /** Absolute time (clock.now() units) after which waiting is pointless. */
   deadlineMs: number;
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 export interface Grant {
