@@ -1,6 +1,7 @@
 /** Reading control API requests: the bearer token (compared without node:crypto, so the daemon stays lean) and JSON bodies. */
 import type { IncomingMessage } from "node:http";
 import { FlotillaError } from "../errors.ts";
+import { readBody } from "../read-body.ts";
 
 /** The request's bearer token, or "" when there is none. */
 export function bearerOf(req: IncomingMessage): string {
@@ -18,16 +19,11 @@ export function sameText(given: string, expected: string): boolean {
 
 /** Reads a JSON request body of at most `maxBytes` (default 4 MB); a bad body is a 400 (413 when too big). */
 export async function readJson(req: IncomingMessage, maxBytes = 4 * 1024 * 1024): Promise<unknown> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBytes)
-      throw new FlotillaError("FLOTILLA_E_USAGE", `request body over ${maxBytes} bytes`, { status: 413 });
-    chunks.push(chunk);
-  }
+  const body = await readBody(req, maxBytes);
+  if (!body)
+    throw new FlotillaError("FLOTILLA_E_USAGE", `request body over ${maxBytes} bytes`, { status: 413 });
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return JSON.parse(body.toString("utf8"));
   } catch {
     throw new FlotillaError("FLOTILLA_E_USAGE", "request body is not JSON");
   }

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FlotillaConfig } from "../config/schema.ts";
 import type { Store } from "../ledger/store.ts";
+import { readBody } from "../read-body.ts";
 import { createAccounting } from "./accounting.ts";
 import { contextWindow, estimateTokens } from "./context-guard.ts";
 import { type ClientFormat, errorResponse, sendError } from "./errors.ts";
@@ -22,25 +23,6 @@ const ROUTES: Record<string, ClientFormat> = {
 export interface GatewayOptions {
   config: FlotillaConfig;
   store: Store;
-}
-
-/** Reads the body up to `limit` bytes; undefined when it is larger. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  // Plain events rather than an async iterator: this runs on every request.
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) return void chunks.push(chunk);
-      req.off("data", onData);
-      req.resume();
-      resolve(undefined);
-    };
-    req.on("data", onData);
-    req.once("end", () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    req.once("error", reject);
-  });
 }
 
 function presentedKey(req: IncomingMessage): string | undefined {

@@ -1,16 +1,10 @@
-/** A simulator request's body as text, read with plain stream events (no async iterator: it runs on every request). */
+/** A simulator request's body as text or as a JSON object. */
 import type { IncomingMessage } from "node:http";
+import { readBody } from "../read-body.ts";
 
-/** The whole body, decoded once, so a UTF-8 character split across two chunks stays whole. */
-export function readText(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.once("end", () =>
-      resolve((chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)).toString("utf8")),
-    );
-    req.once("error", reject);
-  });
+/** The whole body as text, decoded once, so a UTF-8 character split across two chunks stays whole. */
+export async function readText(req: IncomingMessage): Promise<string> {
+  return ((await readBody(req)) as Buffer).toString("utf8");
 }
 
 /** The body as a JSON object; undefined when it is not JSON or not an object. */
