@@ -155,6 +155,7 @@ export function createGateway(options: GatewayOptions) {
       priority: agent?.role === "coordinator" ? 1 : 0,
       client,
       body: normalized.body,
+      raw: normalized.body === parsed ? raw : undefined,
       estTokens: estimateTokens(raw),
       stream: normalized.body.stream === true,
       chain,

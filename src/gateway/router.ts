@@ -9,7 +9,7 @@ import { estimateTokens, middleOut } from "./context-guard.ts";
 import { type ClientFormat, errorResponse, sendError } from "./errors.ts";
 import { NoUsableKey, type ProviderRuntime, QueueTimeout } from "./provider-runtime.ts";
 import { relayResponse } from "./relay.ts";
-import { requestFor } from "./translate.ts";
+import { payloadFor } from "./translate.ts";
 import { sendAttempt } from "./upstream.ts";
 import { classifyFailure } from "./upstream-verdict.ts";
 import type { CancelSignal } from "./cancel-signal.ts";
@@ -28,6 +28,8 @@ export interface RouteContext {
   priority: number;
   client: ClientFormat;
   body: Record<string, unknown>;
+  /** The client's bytes, when `body` is exactly what they parse to (not a translation). */
+  raw: Buffer | undefined;
   /** The prompt's estimated tokens, from the raw request's length (estimateTokens). */
   estTokens: number;
   stream: boolean;
@@ -110,11 +112,18 @@ export async function route(ctx: RouteContext): Promise<void> {
         break;
       }
       attempts++;
-      const body = requestFor(ctx.client, runtime.provider.kind, fitted.body, candidate.model, ctx.stream);
+      const payload = payloadFor(
+        ctx.client,
+        runtime.provider.kind,
+        fitted.body,
+        candidate.model,
+        ctx.stream,
+        fitted.body === ctx.body ? ctx.raw : undefined,
+      );
       const result = await sendAttempt({
         provider: runtime.provider,
         apiKey: admission.apiKey,
-        body,
+        payload,
         passHeaders: ctx.passHeaders,
         signal: ctx.signal,
       });

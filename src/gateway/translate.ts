@@ -47,7 +47,7 @@ export function normalizeRequest(
 }
 
 /** The body to send a provider: the model swapped in, translated when the protocols differ. */
-export function requestFor(
+function requestFor(
   client: ClientFormat,
   provider: ProviderKind,
   body: Body,
@@ -63,6 +63,30 @@ export function requestFor(
   }
   if (provider === "openai") return { ...body, model, ...usageOption };
   return openaiToAnthropic(body as ChatCompletionRequest, { model }) as Body;
+}
+
+/**
+ * The bytes to send a provider. When the provider speaks the client's protocol and the body needs no change
+ * (same model name, not trimmed, usage already asked for on a stream) these are the client's own bytes: an
+ * agent's 57 KB prompt is then not encoded again.
+ */
+export function payloadFor(
+  client: ClientFormat,
+  provider: ProviderKind,
+  body: Body,
+  model: string,
+  stream: boolean,
+  raw: Buffer | undefined,
+): Buffer {
+  if (raw && client === provider && body.model === model && (!stream || !needsUsageOption(provider, body)))
+    return raw;
+  return Buffer.from(JSON.stringify(requestFor(client, provider, body, model, stream)));
+}
+
+function needsUsageOption(provider: ProviderKind, body: Body): boolean {
+  if (provider !== "openai") return false;
+  const options = body.stream_options as Body | undefined;
+  return options?.include_usage !== true;
 }
 
 /** A non-streamed answer in the client's protocol. */

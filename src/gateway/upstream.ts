@@ -14,7 +14,8 @@ export type Provider = FlotillaConfig["providers"][number];
 export interface Attempt {
   provider: Provider;
   apiKey: string;
-  body: Record<string, unknown>;
+  /** The request body, already encoded for the provider's protocol. */
+  payload: Buffer;
   /** anthropic-version / anthropic-beta from the client, passed through. */
   passHeaders: Record<string, string>;
   signal: CancelSignal;
@@ -191,7 +192,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
  */
 export function sendAttempt(attempt: Attempt): Promise<AttemptResult> {
   const route = routeOf(attempt.provider);
-  const payload = Buffer.from(JSON.stringify(attempt.body));
+  const { payload } = attempt;
   return new Promise((resolve) => {
     if (attempt.signal.aborted)
       return resolve({ ok: false, kind: "network", message: "the caller went away" });

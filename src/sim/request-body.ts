@@ -9,13 +9,25 @@ export async function readText(req: IncomingMessage): Promise<string> {
 
 /** The body as a JSON object; undefined when it is not JSON or not an object. */
 export async function readJsonObject(req: IncomingMessage): Promise<Record<string, unknown> | undefined> {
+  return (await readJsonRequest(req)).body;
+}
+
+/**
+ * The body as a JSON object (undefined when it is not one) and its length in characters, which the simulator
+ * counts tokens from: encoding the prompt again to measure it cost more than the rest of a request.
+ */
+export async function readJsonRequest(
+  req: IncomingMessage,
+): Promise<{ body: Record<string, unknown> | undefined; chars: number }> {
   const text = await readText(req);
   try {
     const value: unknown = JSON.parse(text);
-    return value && typeof value === "object" && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
+    const body =
+      value && typeof value === "object" && !Array.isArray(value)
+        ? (value as Record<string, unknown>)
+        : undefined;
+    return { body, chars: text.length };
   } catch {
-    return undefined;
+    return { body: undefined, chars: text.length };
   }
 }

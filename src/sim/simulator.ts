@@ -16,7 +16,7 @@ import {
   simOptionsSchema,
 } from "./options.ts";
 import { createRateWindow, type RateWindow } from "./rate-window.ts";
-import { readJsonObject } from "./request-body.ts";
+import { readJsonObject, readJsonRequest } from "./request-body.ts";
 import { createTokenEndpoint } from "./token-endpoint.ts";
 import {
   anthropicFrames,
@@ -105,7 +105,7 @@ export function createSimulator(input: SimOptionsInput = {}, clock: () => number
     if (format === "anthropic" && !req.headers["anthropic-version"]) {
       return send(res, 400, errorBody(format, 400, "anthropic-version: header is required"));
     }
-    const body = await readJsonObject(req);
+    const { body, chars: promptChars } = await readJsonRequest(req);
     const messages = body?.messages;
     if (!body || !Array.isArray(messages) || messages.length === 0) {
       return send(res, 400, errorBody(format, 400, "messages: must be a non-empty array"));
@@ -132,7 +132,6 @@ export function createSimulator(input: SimOptionsInput = {}, clock: () => number
     const tools = Array.isArray(body.tools)
       ? (body.tools as Array<{ name?: string; function?: { name?: string } }>)
       : [];
-    const promptChars = JSON.stringify([body.system ?? null, messages, tools]).length;
     const maxOut = Number(body.max_tokens ?? body.max_completion_tokens ?? 0) || 0;
     const estimated = Math.ceil(promptChars / 4) + Math.min(maxOut, 256);
     const admitted = window.take(estimated);

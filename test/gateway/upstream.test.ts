@@ -27,7 +27,13 @@ async function upstream(t: TestContext, handler: RequestListener) {
 }
 
 const attempt = (provider: Provider, signal = new AbortController().signal) =>
-  sendAttempt({ provider, apiKey: "sk-test", body: { model: "m" }, passHeaders: {}, signal });
+  sendAttempt({
+    provider,
+    apiKey: "sk-test",
+    payload: Buffer.from('{"model":"m"}'),
+    passHeaders: {},
+    signal,
+  });
 
 test("sequential attempts to one provider reuse keep-alive connections and send the key and body", async (t) => {
   const seen: string[] = [];
