@@ -52,6 +52,44 @@ const request = (model: string, stream: boolean) =>
     ...(stream ? { stream: true } : {}),
   });
 
+// The shape OpenClaw sends (NOTES): a ~57 KB prompt, 12 tools and tool_choice auto. Measured as a second
+// throughput figure, since a proxy's work grows with the body it parses and passes on.
+const tool = (i: number) => ({
+  type: "function",
+  function: {
+    name: `workspace_tool_${i}`,
+    description: "Runs one step in the agent's workspace and returns what it printed. ".repeat(5),
+    parameters: {
+      type: "object",
+      properties: {
+        path: { type: "string", description: "a path in the workspace" },
+        command: { type: "string" },
+      },
+      required: ["path"],
+    },
+  },
+});
+const agentRequest = (model: string) => {
+  const messages: Array<{ role: string; content: string }> = [
+    { role: "system", content: "You are a careful coding agent working in a git repository. ".repeat(400) },
+  ];
+  for (let turn = 0; turn < 8; turn++) {
+    messages.push({ role: "user", content: "Look at the failing test and say what to change. ".repeat(30) });
+    messages.push({
+      role: "assistant",
+      content: "The test expects another value; the fix is in the parser. ".repeat(30),
+    });
+  }
+  messages.push({ role: "user", content: "Summarise the failing test in one sentence." });
+  return JSON.stringify({
+    model,
+    max_tokens: 64,
+    messages,
+    tools: Array.from({ length: 12 }, (_, i) => tool(i)),
+    tool_choice: "auto",
+  });
+};
+
 interface Route {
   name: string;
   target: Target;
@@ -137,6 +175,8 @@ try {
       {
         reqPerSec: [],
         cpuUsPerReq: [],
+        agentReqPerSec: [],
+        agentCpuUsPerReq: [],
         p50Ms: [],
         p99Ms: [],
         firstFrameMs: [],
@@ -148,6 +188,10 @@ try {
     ]),
   );
   const scripts = new Map(routes.map((r) => [r.name, wrkScript(dir, r.name, r.target, body)]));
+  const agentBody = agentRequest("sim-large");
+  const agentScripts = new Map(
+    routes.map((r) => [r.name, wrkScript(dir, `${r.name}-agent`, r.target, agentBody)]),
+  );
   const deadScripts = new Map(
     routes.flatMap((r) =>
       r.dead ? [[r.name, wrkScript(dir, `${r.name}-dead`, r.dead.target, r.dead.body)]] : [],
@@ -157,6 +201,7 @@ try {
   log("warming up each route (2 s of load, 50 streams)...");
   for (const r of routes) {
     await runWrk(r.target.url, scripts.get(r.name) as string, CONNECTIONS, 2);
+    await runWrk(r.target.url, agentScripts.get(r.name) as string, CONNECTIONS, 2);
     await firstFrameTimes(r.target, streamBody, 50);
   }
   for (let repeat = 0; repeat < REPEATS; repeat++) {
@@ -172,6 +217,15 @@ try {
         f.cpuUsPerReq.push(Math.round(((cpuMs(r.process.pid) - cpuBefore) * 1000) / load.requests));
       f.errors += load.errors;
       if (r.process) f.rssMb.push(rssMb(r.process.pid));
+      log(`repeat ${repeat + 1}/${REPEATS}: ${r.name}: agent-shaped requests, ${CONNECTIONS} connections...`);
+      const agentCpuBefore = r.process ? cpuMs(r.process.pid) : 0;
+      const agentLoad = await runWrk(r.target.url, agentScripts.get(r.name) as string, CONNECTIONS, SECONDS);
+      f.agentReqPerSec.push(agentLoad.reqPerSec);
+      if (r.process)
+        f.agentCpuUsPerReq.push(
+          Math.round(((cpuMs(r.process.pid) - agentCpuBefore) * 1000) / agentLoad.requests),
+        );
+      f.errors += agentLoad.errors;
       log(`repeat ${repeat + 1}/${REPEATS}: ${r.name}: 1 connection for ${SECONDS} s...`);
       const single = await runWrk(r.target.url, script, 1, SECONDS);
       f.p50Ms.push(single.p50Ms);
@@ -203,6 +257,7 @@ try {
     streams: STREAMS,
     connections: CONNECTIONS,
     upstream: "flotilla sim (zero latency)",
+    bodies: { small: Buffer.byteLength(body), agent: Buffer.byteLength(agentBody) },
     /** 1-minute load averages at the start and the end: on a shared machine, the noise to expect. */
     loadAverage: [loadBefore, loadAverage()],
   };
