@@ -143,5 +143,14 @@ export function printReport(meta: Record<string, unknown>, summary: Record<strin
   out(
     `straight route itself: p50 ${straight?.p50Ms} ms, p99 ${straight?.p99Ms} ms, first frame ${straight?.firstFrameMs} ms`,
   );
+  const flotilla = Object.entries(summary).find(([n]) => n.startsWith("Flotilla"))?.[1];
+  const portkey = Object.entries(summary).find(([n]) => n.startsWith("Portkey"))?.[1];
+  if (flotilla && portkey) {
+    const perRound = (a: number[], b: number[]) =>
+      a.map((x, i) => `${(x / (b[i] ?? NaN)).toFixed(1)}×`).join(" ");
+    out(
+      `Flotilla ÷ Portkey, round by round: small ${perRound(flotilla.runs.reqPerSec, portkey.runs.reqPerSec)}; agent-shaped ${perRound(flotilla.runs.agentReqPerSec, portkey.runs.agentReqPerSec)}`,
+    );
+  }
   for (const t of targets(summary)) out(`${t.ok ? "met   " : "MISSED"} ${t.target}`);
 }

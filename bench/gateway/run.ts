@@ -204,43 +204,52 @@ try {
     await runWrk(r.target.url, agentScripts.get(r.name) as string, CONNECTIONS, 2);
     await firstFrameTimes(r.target, streamBody, 50);
   }
+  // Throughput first, every route back to back in each round, so the figures compared sit close in time on a
+  // machine whose speed drifts; then latency, streams and the dead primary at one connection.
+  const rotated = (repeat: number) => routes.map((_, i) => routes[(i + repeat) % routes.length] as Route);
+  const throughput = async (r: Route, script: string, label: string) => {
+    log(`${label}: ${r.name}: ${CONNECTIONS} connections for ${SECONDS} s...`);
+    const cpuBefore = r.process ? cpuMs(r.process.pid) : 0;
+    const load = await runWrk(r.target.url, script, CONNECTIONS, SECONDS);
+    const cpu = r.process
+      ? Math.round(((cpuMs(r.process.pid) - cpuBefore) * 1000) / load.requests)
+      : undefined;
+    return { load, cpu };
+  };
   for (let repeat = 0; repeat < REPEATS; repeat++) {
-    const order = routes.map((_, i) => routes[(i + repeat) % routes.length] as Route);
-    for (const r of order) {
+    for (const r of rotated(repeat)) {
       const f = figures.get(r.name) as RouteFigures;
-      const script = scripts.get(r.name) as string;
-      log(`repeat ${repeat + 1}/${REPEATS}: ${r.name}: ${CONNECTIONS} connections for ${SECONDS} s...`);
-      const cpuBefore = r.process ? cpuMs(r.process.pid) : 0;
-      const load = await runWrk(r.target.url, script, CONNECTIONS, SECONDS);
-      f.reqPerSec.push(load.reqPerSec);
-      if (r.process)
-        f.cpuUsPerReq.push(Math.round(((cpuMs(r.process.pid) - cpuBefore) * 1000) / load.requests));
-      f.errors += load.errors;
+      const label = `round ${repeat + 1}/${REPEATS}`;
+      const small = await throughput(r, scripts.get(r.name) as string, label);
+      f.reqPerSec.push(small.load.reqPerSec);
+      if (small.cpu !== undefined) f.cpuUsPerReq.push(small.cpu);
       if (r.process) f.rssMb.push(rssMb(r.process.pid));
-      log(`repeat ${repeat + 1}/${REPEATS}: ${r.name}: agent-shaped requests, ${CONNECTIONS} connections...`);
-      const agentCpuBefore = r.process ? cpuMs(r.process.pid) : 0;
-      const agentLoad = await runWrk(r.target.url, agentScripts.get(r.name) as string, CONNECTIONS, SECONDS);
-      f.agentReqPerSec.push(agentLoad.reqPerSec);
-      if (r.process)
-        f.agentCpuUsPerReq.push(
-          Math.round(((cpuMs(r.process.pid) - agentCpuBefore) * 1000) / agentLoad.requests),
-        );
-      f.errors += agentLoad.errors;
-      log(`repeat ${repeat + 1}/${REPEATS}: ${r.name}: 1 connection for ${SECONDS} s...`);
-      const single = await runWrk(r.target.url, script, 1, SECONDS);
+      const agent = await throughput(r, agentScripts.get(r.name) as string, `${label}, agent-shaped`);
+      f.agentReqPerSec.push(agent.load.reqPerSec);
+      if (agent.cpu !== undefined) f.agentCpuUsPerReq.push(agent.cpu);
+      f.errors += small.load.errors + agent.load.errors;
+      const dead = deadScripts.get(r.name);
+      if (dead && r.dead) {
+        const failover = await throughput(r, dead, `${label}, dead primary`);
+        f.deadReqPerSec.push(failover.load.reqPerSec);
+        f.errors += failover.load.errors;
+      }
+    }
+  }
+  for (let repeat = 0; repeat < REPEATS; repeat++) {
+    for (const r of rotated(repeat)) {
+      const f = figures.get(r.name) as RouteFigures;
+      log(`latency ${repeat + 1}/${REPEATS}: ${r.name}: 1 connection for ${SECONDS} s...`);
+      const single = await runWrk(r.target.url, scripts.get(r.name) as string, 1, SECONDS);
       f.p50Ms.push(single.p50Ms);
       f.p99Ms.push(single.p99Ms);
       f.errors += single.errors;
-      log(`repeat ${repeat + 1}/${REPEATS}: ${r.name}: ${STREAMS} streams one by one...`);
+      log(`latency ${repeat + 1}/${REPEATS}: ${r.name}: ${STREAMS} streams one by one...`);
       const frames = (await firstFrameTimes(r.target, streamBody, STREAMS)).sort((a, b) => a - b);
       f.firstFrameMs.push(frames[Math.floor(frames.length / 2)] as number);
       const dead = deadScripts.get(r.name);
       if (dead && r.dead) {
-        log(`repeat ${repeat + 1}/${REPEATS}: ${r.name}: dead primary, ${CONNECTIONS} connections...`);
-        const failover = await runWrk(r.dead.target.url, dead, CONNECTIONS, SECONDS);
-        f.deadReqPerSec.push(failover.reqPerSec);
-        f.errors += failover.errors;
-        log(`repeat ${repeat + 1}/${REPEATS}: ${r.name}: dead primary, 1 connection...`);
+        log(`latency ${repeat + 1}/${REPEATS}: ${r.name}: dead primary, 1 connection...`);
         const deadSingle = await runWrk(r.dead.target.url, dead, 1, SECONDS);
         f.deadP50Ms.push(deadSingle.p50Ms);
         f.errors += deadSingle.errors;
