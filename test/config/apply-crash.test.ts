@@ -1,6 +1,6 @@
 /** A daemon killed with -9 in the middle of an apply: the next `up` settles on the old config, whole, and says so. */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fleetDir, freePorts, pidAlive, runCli, status, waitFor } from "../support/fleet.ts";
@@ -67,4 +67,46 @@ test("kill -9 of the daemon during an apply leaves, on the next up, the old conf
     orphans.some((o) => o.name === "charlie"),
     "the half-started agent of the new config was cleaned up",
   );
+});
+
+test("a daemon killed after an apply committed: the next up keeps the new config and says it rolled forward", async (t) => {
+  const [pa = 0, pb = 0] = await freePorts(2);
+  const oldText = fleetConfig([{ name: "alpha", port: pa }]);
+  const newText = fleetConfig([
+    { name: "alpha", port: pa },
+    { name: "bravo", port: pb },
+  ]);
+  // What a kill -9 between "committed" and the journal's removal leaves: the new files in place and a
+  // committed journal (the window is too short to hit with a real signal).
+  const { dir, file } = fleetDir(t, newText);
+  mkdirSync(join(dir, "state"), { recursive: true, mode: 0o700 });
+  const journalFile = join(dir, "state/apply-journal.json");
+  writeFileSync(
+    journalFile,
+    JSON.stringify({
+      id: "apply-test",
+      phase: "committed",
+      startedAt: Date.now(),
+      source: "apply new.yaml",
+      backupId: null,
+      files: [{ path: file, before: oldText, after: newText }],
+    }),
+  );
+
+  const up = await runCli(["up", "--detach", "--json", "-c", file]);
+  assert.equal(up.code, 0, up.stderr);
+  assert.equal(readFileSync(file, "utf8"), newText, "the committed config stays");
+  assert.equal(existsSync(journalFile), false, "the journal is settled");
+  const rows = await waitFor(async () => {
+    const found = await status(file);
+    return found.length === 2 && found.every((r) => r.state === "running") ? found : undefined;
+  }, "the new fleet running");
+  assert.deepEqual(
+    rows.map((r) => r.name),
+    ["alpha", "bravo"],
+  );
+  const recovered = ledgerEvents(dir, "config.recovered");
+  assert.equal(recovered.length, 1);
+  assert.equal(recovered[0]?.data.action, "rolled_forward");
+  assert.equal(recovered[0]?.data.phase, "committed");
 });
