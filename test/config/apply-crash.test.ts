@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fleetDir, freePorts, pidAlive, runCli, status, waitFor } from "../support/fleet.ts";
-import { daemonPid, fleetConfig, ledgerEvents } from "../support/migrations.ts";
+import { alphaThenBravo, daemonPid, fleetConfig, ledgerEvents } from "../support/migrations.ts";
 
 test("kill -9 of the daemon during an apply leaves, on the next up, the old config whole", async (t) => {
   const [pa = 0, pb = 0, pc = 0] = await freePorts(3);
@@ -71,11 +71,7 @@ test("kill -9 of the daemon during an apply leaves, on the next up, the old conf
 
 test("a daemon killed after an apply committed: the next up keeps the new config and says it rolled forward", async (t) => {
   const [pa = 0, pb = 0] = await freePorts(2);
-  const oldText = fleetConfig([{ name: "alpha", port: pa }]);
-  const newText = fleetConfig([
-    { name: "alpha", port: pa },
-    { name: "bravo", port: pb },
-  ]);
+  const { oldText, newText } = alphaThenBravo(pa, pb);
   // What a kill -9 between "committed" and the journal's removal leaves: the new files in place and a
   // committed journal (the window is too short to hit with a real signal).
   const { dir, file } = fleetDir(t, newText);

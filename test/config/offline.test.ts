@@ -4,15 +4,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fleetDir, freePorts, runCli } from "../support/fleet.ts";
-import { fleetConfig } from "../support/migrations.ts";
+import { alphaThenBravo } from "../support/migrations.ts";
 
 test("with no daemon, apply backs up and writes the live file; a broken live config is restored with --state-dir", async (t) => {
   const [pa = 0, pb = 0] = await freePorts(2);
-  const oldText = fleetConfig([{ name: "alpha", port: pa }]);
-  const newText = fleetConfig([
-    { name: "alpha", port: pa },
-    { name: "bravo", port: pb },
-  ]);
+  const { oldText, newText } = alphaThenBravo(pa, pb);
   const { dir, file } = fleetDir(t, oldText);
   const proposed = join(dir, "new.yaml");
   writeFileSync(proposed, newText);

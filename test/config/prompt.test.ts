@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { BIN, fleetDir, freePorts, NODE } from "../support/fleet.ts";
-import { fleetConfig } from "../support/migrations.ts";
+import { alphaThenBravo } from "../support/migrations.ts";
 
 const quote = (arg: string) => `'${arg.replace(/'/g, "'\\''")}'`;
 
@@ -34,11 +34,7 @@ function onTerminal(args: string[], answer: string): Promise<{ code: number | nu
 
 test("on a terminal, config apply asks first: no (or just Enter) applies nothing, y applies", async (t) => {
   const [pa = 0, pb = 0] = await freePorts(2);
-  const oldText = fleetConfig([{ name: "alpha", port: pa }]);
-  const newText = fleetConfig([
-    { name: "alpha", port: pa },
-    { name: "bravo", port: pb },
-  ]);
+  const { oldText, newText } = alphaThenBravo(pa, pb);
   const { dir, file } = fleetDir(t, oldText);
   const proposed = join(dir, "new.yaml");
   writeFileSync(proposed, newText);

@@ -22,6 +22,17 @@ export function fleetConfig(agents: AgentSpec[], settings = ""): string {
   return `version: 1\nstateDir: ./state\n${settings}agents:\n${agents.map(agentLine).join("\n")}\n`;
 }
 
+/** Alpha alone, and alpha with bravo added: the usual change in a migration test. */
+export function alphaThenBravo(pa: number, pb: number): { oldText: string; newText: string } {
+  return {
+    oldText: fleetConfig([{ name: "alpha", port: pa }]),
+    newText: fleetConfig([
+      { name: "alpha", port: pa },
+      { name: "bravo", port: pb },
+    ]),
+  };
+}
+
 export interface StoredEvent {
   ts: number;
   kind: string;
