@@ -15,8 +15,56 @@ type Admission = { ok: true; release: () => void } | { ok: false; kind: Kind; re
 /** What an unlimited key's requests get: nothing to count, so nothing to release. */
 const ALWAYS: Admission = { ok: true, release: () => {} };
 
+/**
+ * The hits of the last hour in time order, with a running sum per span: each span keeps the index of its
+ * oldest hit still inside it, so a check is O(1) and the log is trimmed as it goes (exact, not slotted).
+ */
+class HitLog {
+  readonly #hits: Hit[] = [];
+  readonly #spans: Array<{ span: number; start: number; requests: number; tokens: number }>;
+
+  constructor(spans: number[]) {
+    this.#spans = spans.map((span) => ({ span, start: 0, requests: 0, tokens: 0 }));
+  }
+
+  /** Lets every hit that is no longer inside a span leave it (at time t). */
+  advance(t: number): void {
+    for (const s of this.#spans) {
+      for (let hit = this.#hits[s.start]; hit && hit.at <= t - s.span; hit = this.#hits[++s.start]) {
+        s.requests--;
+        s.tokens -= hit.tokens;
+      }
+    }
+    // Drop what every span has passed, once that is most of the array (amortized O(1)).
+    const passed = Math.min(...this.#spans.map((s) => s.start));
+    if (passed > 1024 && passed * 2 > this.#hits.length) {
+      this.#hits.splice(0, passed);
+      for (const s of this.#spans) s.start -= passed;
+    }
+  }
+
+  add(hit: Hit): void {
+    this.#hits.push(hit);
+    for (const s of this.#spans) {
+      s.requests++;
+      s.tokens += hit.tokens;
+    }
+  }
+
+  used(span: number, byTokens: boolean): number {
+    const s = this.#spans.find((x) => x.span === span);
+    return s ? (byTokens ? s.tokens : s.requests) : 0;
+  }
+
+  /** When the oldest hit inside `span` leaves it (ms after t). */
+  resetMs(span: number, t: number): number {
+    const s = this.#spans.find((x) => x.span === span);
+    const oldest = s ? this.#hits[s.start] : undefined;
+    return oldest ? oldest.at + span - t : 0;
+  }
+}
+
 export function createRateWindow(limits: KeyLimits, now: () => number) {
-  const hits: Hit[] = [];
   // The windowed limits this key has, in the order they are checked; a request costs 1, or its tokens.
   const windowed: Array<[number | undefined, number, Kind]> = [
     [limits.rpm, MINUTE, "requests"],
@@ -26,17 +74,9 @@ export function createRateWindow(limits: KeyLimits, now: () => number) {
   ];
   const checks = windowed.flatMap(([max, span, kind]) => (max === undefined ? [] : [{ max, span, kind }]));
   const unlimited = checks.length === 0 && limits.concurrency === undefined;
+  // The minute is always kept: the rate-limit headers report it.
+  const log = new HitLog([MINUTE, HOUR]);
   let inFlight = 0;
-
-  function used(span: number, t: number, byTokens: boolean): number {
-    return hits.filter((h) => h.at > t - span).reduce((sum, h) => sum + (byTokens ? h.tokens : 1), 0);
-  }
-
-  /** When the oldest hit inside `span` leaves it. */
-  function resetMs(span: number, t: number): number {
-    const oldest = hits.find((h) => h.at > t - span);
-    return oldest ? oldest.at + span - t : 0;
-  }
 
   return {
     /** True when rate-limit headers have figures to report (an rpm or a tpm limit). */
@@ -45,16 +85,16 @@ export function createRateWindow(limits: KeyLimits, now: () => number) {
     take(tokens: number): Admission {
       if (unlimited) return ALWAYS;
       const t = now();
-      while (hits.length > 0 && (hits[0] as Hit).at <= t - HOUR) hits.shift();
+      log.advance(t);
       for (const { max, span, kind } of checks) {
         const byTokens = kind === "tokens";
-        if (used(span, t, byTokens) + (byTokens ? tokens : 1) > max)
-          return { ok: false, kind, retryAfterMs: Math.max(1, resetMs(span, t)) };
+        if (log.used(span, byTokens) + (byTokens ? tokens : 1) > max)
+          return { ok: false, kind, retryAfterMs: Math.max(1, log.resetMs(span, t)) };
       }
       if (limits.concurrency !== undefined && inFlight >= limits.concurrency)
         return { ok: false, kind: "requests", retryAfterMs: 1000 };
       // A key without windowed limits keeps no log.
-      if (checks.length > 0) hits.push({ at: t, tokens });
+      if (checks.length > 0) log.add({ at: t, tokens });
       inFlight++;
       let done = false;
       return {
@@ -74,14 +114,15 @@ export function createRateWindow(limits: KeyLimits, now: () => number) {
       resetMs: number;
     } {
       const t = now();
+      log.advance(t);
       return {
         ...(limits.rpm === undefined
           ? {}
-          : { rpm: limits.rpm, remainingRequests: Math.max(0, limits.rpm - used(MINUTE, t, false)) }),
+          : { rpm: limits.rpm, remainingRequests: Math.max(0, limits.rpm - log.used(MINUTE, false)) }),
         ...(limits.tpm === undefined
           ? {}
-          : { tpm: limits.tpm, remainingTokens: Math.max(0, limits.tpm - used(MINUTE, t, true)) }),
-        resetMs: resetMs(MINUTE, t),
+          : { tpm: limits.tpm, remainingTokens: Math.max(0, limits.tpm - log.used(MINUTE, true)) }),
+        resetMs: log.resetMs(MINUTE, t),
       };
     },
   };
