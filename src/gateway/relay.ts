@@ -28,7 +28,7 @@ export async function relayResponse(o: RelayOptions): Promise<void> {
   let status = 200;
   try {
     if (!o.stream) {
-      const bytes = await o.response.bytes();
+      const bytes = await o.response.body.bytes();
       let json: Record<string, unknown>;
       try {
         json = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
@@ -61,7 +61,6 @@ export async function relayResponse(o: RelayOptions): Promise<void> {
     });
     o.res.flushHeaders();
     const source = o.response.body;
-    if (!source) return void o.res.end();
     if (o.client === o.providerKind) {
       const tap = createUsageTap(o.providerKind);
       for await (const chunk of source) {

@@ -169,7 +169,7 @@ export async function route(ctx: RouteContext): Promise<void> {
         return;
       }
       admission.lease.release();
-      const text = await response.text().catch(() => "");
+      const text = await response.body.text().catch(() => "");
       const { status } = response;
       const verdict = classifyFailure(status, response.headers, text);
       const key = { provider: runtime.provider.id, key: admission.keyIndex, status };

@@ -31,10 +31,8 @@ export interface UpstreamResponse {
   ok: boolean;
   /** Lower-cased names, as node:http and undici parse them. */
   headers: HeaderRecord;
-  /** The body as it arrives (decompressed); read it once, as a stream or with text() or bytes(). */
-  body: AsyncIterable<Uint8Array>;
-  text(): Promise<string>;
-  bytes(): Promise<Buffer>;
+  /** The body as it arrives (decompressed); read it once, iterated or with text() or bytes(). */
+  body: ResponseBody;
 }
 
 function endpoint(provider: Provider): string {
@@ -137,14 +135,7 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     this.#body = body;
     this.#resolve({
       ok: true,
-      response: {
-        status,
-        ok: status < 300,
-        headers,
-        body,
-        text: () => body.text(),
-        bytes: () => body.bytes(),
-      },
+      response: { status, ok: status < 300, headers, body },
     });
   }
 

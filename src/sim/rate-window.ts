@@ -15,67 +15,69 @@ type Admission = { ok: true; release: () => void } | { ok: false; kind: Kind; re
 /** What an unlimited key's requests get: nothing to count, so nothing to release. */
 const ALWAYS: Admission = { ok: true, release: () => {} };
 
+/** One span's running sums over the log, and the index of its oldest hit still inside it. */
+interface Span {
+  ms: number;
+  start: number;
+  requests: number;
+  tokens: number;
+}
+
 /**
- * The hits of the last hour in time order, with a running sum per span: each span keeps the index of its
- * oldest hit still inside it, so a check is O(1) and the log is trimmed as it goes (exact, not slotted).
+ * The hits of the last hour in time order, with running sums for the minute and the hour: each span keeps
+ * the index of its oldest hit still inside it, so a check is O(1) and the log is trimmed as it goes (exact,
+ * not slotted).
  */
 class HitLog {
   readonly #hits: Hit[] = [];
-  readonly #spans: Array<{ span: number; start: number; requests: number; tokens: number }>;
-
-  constructor(spans: number[]) {
-    this.#spans = spans.map((span) => ({ span, start: 0, requests: 0, tokens: 0 }));
-  }
+  readonly minute: Span = { ms: MINUTE, start: 0, requests: 0, tokens: 0 };
+  readonly hour: Span = { ms: HOUR, start: 0, requests: 0, tokens: 0 };
 
   /** Lets every hit that is no longer inside a span leave it (at time t). */
   advance(t: number): void {
-    for (const s of this.#spans) {
-      for (let hit = this.#hits[s.start]; hit && hit.at <= t - s.span; hit = this.#hits[++s.start]) {
+    for (const s of [this.minute, this.hour]) {
+      for (let hit = this.#hits[s.start]; hit && hit.at <= t - s.ms; hit = this.#hits[++s.start]) {
         s.requests--;
         s.tokens -= hit.tokens;
       }
     }
-    // Drop what every span has passed, once that is most of the array (amortized O(1)).
-    const passed = Math.min(...this.#spans.map((s) => s.start));
+    // The hour's start is the oldest hit anyone counts: drop what is before it once that is most of the
+    // array (amortized O(1)).
+    const passed = this.hour.start;
     if (passed > 1024 && passed * 2 > this.#hits.length) {
       this.#hits.splice(0, passed);
-      for (const s of this.#spans) s.start -= passed;
+      this.minute.start -= passed;
+      this.hour.start = 0;
     }
   }
 
   add(hit: Hit): void {
     this.#hits.push(hit);
-    for (const s of this.#spans) {
+    for (const s of [this.minute, this.hour]) {
       s.requests++;
       s.tokens += hit.tokens;
     }
   }
 
-  used(span: number, byTokens: boolean): number {
-    const s = this.#spans.find((x) => x.span === span);
-    return s ? (byTokens ? s.tokens : s.requests) : 0;
-  }
-
   /** When the oldest hit inside `span` leaves it (ms after t). */
-  resetMs(span: number, t: number): number {
-    const s = this.#spans.find((x) => x.span === span);
-    const oldest = s ? this.#hits[s.start] : undefined;
-    return oldest ? oldest.at + span - t : 0;
+  resetMs(span: Span, t: number): number {
+    const oldest = this.#hits[span.start];
+    return oldest ? oldest.at + span.ms - t : 0;
   }
 }
 
 export function createRateWindow(limits: KeyLimits, now: () => number) {
+  // The minute is always kept: the rate-limit headers report it.
+  const log = new HitLog();
   // The windowed limits this key has, in the order they are checked; a request costs 1, or its tokens.
-  const windowed: Array<[number | undefined, number, Kind]> = [
-    [limits.rpm, MINUTE, "requests"],
-    [limits.tpm, MINUTE, "tokens"],
-    [limits.rph, HOUR, "requests"],
-    [limits.tph, HOUR, "tokens"],
+  const windowed: Array<[number | undefined, Span, Kind]> = [
+    [limits.rpm, log.minute, "requests"],
+    [limits.tpm, log.minute, "tokens"],
+    [limits.rph, log.hour, "requests"],
+    [limits.tph, log.hour, "tokens"],
   ];
   const checks = windowed.flatMap(([max, span, kind]) => (max === undefined ? [] : [{ max, span, kind }]));
   const unlimited = checks.length === 0 && limits.concurrency === undefined;
-  // The minute is always kept: the rate-limit headers report it.
-  const log = new HitLog([MINUTE, HOUR]);
   let inFlight = 0;
 
   return {
@@ -88,7 +90,7 @@ export function createRateWindow(limits: KeyLimits, now: () => number) {
       log.advance(t);
       for (const { max, span, kind } of checks) {
         const byTokens = kind === "tokens";
-        if (log.used(span, byTokens) + (byTokens ? tokens : 1) > max)
+        if ((byTokens ? span.tokens + tokens : span.requests + 1) > max)
           return { ok: false, kind, retryAfterMs: Math.max(1, log.resetMs(span, t)) };
       }
       if (limits.concurrency !== undefined && inFlight >= limits.concurrency)
@@ -118,11 +120,11 @@ export function createRateWindow(limits: KeyLimits, now: () => number) {
       return {
         ...(limits.rpm === undefined
           ? {}
-          : { rpm: limits.rpm, remainingRequests: Math.max(0, limits.rpm - log.used(MINUTE, false)) }),
+          : { rpm: limits.rpm, remainingRequests: Math.max(0, limits.rpm - log.minute.requests) }),
         ...(limits.tpm === undefined
           ? {}
-          : { tpm: limits.tpm, remainingTokens: Math.max(0, limits.tpm - log.used(MINUTE, true)) }),
-        resetMs: log.resetMs(MINUTE, t),
+          : { tpm: limits.tpm, remainingTokens: Math.max(0, limits.tpm - log.minute.tokens) }),
+        resetMs: log.resetMs(log.minute, t),
       };
     },
   };

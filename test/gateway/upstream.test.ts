@@ -51,7 +51,7 @@ test("sequential attempts to one provider reuse keep-alive connections and send 
     assert.ok(result.ok);
     assert.equal(result.response.status, 200);
     assert.equal(result.response.headers["x-ratelimit-limit-requests"], "60");
-    assert.equal(await result.response.text(), '{"ok":true}');
+    assert.equal(await result.response.body.text(), '{"ok":true}');
   }
   // undici's pool may open a second connection while the first is being handed back; never one per attempt.
   assert.ok(up.connections() <= 2, `${up.connections()} connections for 10 attempts`);
@@ -65,7 +65,7 @@ test("a gzip-encoded answer is decoded, whether read whole or as a stream", asyn
   });
   const whole = await attempt(up.provider);
   assert.ok(whole.ok);
-  assert.equal(await whole.response.text(), '{"answer":"unzipped"}');
+  assert.equal(await whole.response.body.text(), '{"answer":"unzipped"}');
   const streamed = await attempt(up.provider);
   assert.ok(streamed.ok);
   let text = "";
