@@ -25,7 +25,7 @@ export const gatewayCommand: Command = {
     ensureStateDir(config.stateDir);
     ensureGatewaySecret(config.stateDir);
     const store = openThreadedSqliteStore(join(config.stateDir, "ledger.db"));
-    // Loaded here, not at the top: the gateway's HTTP client (undici) has no business in other commands.
+    // Loaded here, not at the top: the gateway and its upstream client have no business in other commands.
     const { createGateway } = await import("../gateway/gateway.ts");
     const gateway = createGateway({ config, store });
     const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => gateway.handle(req, res));

@@ -1,9 +1,15 @@
 /**
- * An upstream answer's body as undici hands it over, chunk by chunk: read whole with `text()` (every
+ * An upstream answer's body as its connection hands it over, chunk by chunk: read whole with `text()` (every
  * non-streamed answer) or iterated as it arrives (streams), decompressed either way. A reader that falls
  * behind pauses the upstream connection rather than letting chunks pile up.
  */
-import type { Dispatcher } from "undici";
+
+/** Pausing and resuming the connection the body arrives on. */
+export interface FlowControl {
+  readonly paused: boolean;
+  pause(): void;
+  resume(): void;
+}
 
 const HIGH_WATER = 64 * 1024; // bytes held for a slow reader before the upstream is paused
 
@@ -16,7 +22,7 @@ function decompressor(encoding: string | undefined) {
 }
 
 export class ResponseBody implements AsyncIterable<Uint8Array> {
-  readonly #controller: Dispatcher.DispatchController;
+  readonly #controller: FlowControl;
   readonly #codec: ReturnType<typeof decompressor>;
   readonly #chunks: Buffer[] = [];
   #buffered = 0;
@@ -25,7 +31,7 @@ export class ResponseBody implements AsyncIterable<Uint8Array> {
   #wake: (() => void) | undefined;
   #whole = false; // text() wants everything: no pausing from then on
 
-  constructor(controller: Dispatcher.DispatchController, encoding: string | undefined) {
+  constructor(controller: FlowControl, encoding: string | undefined) {
     this.#controller = controller;
     this.#codec = decompressor(encoding);
   }

@@ -1,11 +1,10 @@
 /**
- * One attempt against one provider key, over undici's dispatcher: the URL and headers the provider's protocol
+ * One attempt against one provider key, over a keep-alive HTTP/1.1 pool: the URL and headers the provider's protocol
  * wants, a timeout over the whole attempt, and the caller's abort.
  */
-import type { Dispatcher } from "undici";
-import { Pool } from "undici";
 import type { FlotillaConfig } from "../config/schema.ts";
 import { type HeaderRecord, headerValue } from "./header-record.ts";
+import { type Exchange, type ExchangeHandler, Http1Pool } from "./http1/connection-pool.ts";
 import { ResponseBody } from "./response-body.ts";
 import type { CancelSignal } from "./cancel-signal.ts";
 
@@ -29,7 +28,7 @@ export type AttemptResult =
 export interface UpstreamResponse {
   status: number;
   ok: boolean;
-  /** Lower-cased names, as node:http and undici parse them. */
+  /** Lower-cased names; a repeated header is an array. */
   headers: HeaderRecord;
   /** The body as it arrives (decompressed); read it once, iterated or with text() or bytes(). */
   body: ResponseBody;
@@ -64,21 +63,18 @@ function headers(attempt: Attempt, length: number): Record<string, string> {
 }
 
 interface Route {
-  pool: Pool;
+  pool: Http1Pool;
   path: string;
 }
 
-// One keep-alive pool per provider. undici's dispatcher costs about half of node:http's client CPU per
-// request, and the client is most of a pass-through's own work. Its own timers are off: the provider's
-// timeout below covers the whole attempt.
+// One keep-alive pool per provider.
 const routes = new WeakMap<Provider, Route>();
 
 function routeOf(provider: Provider): Route {
   let route = routes.get(provider);
   if (!route) {
     const url = new URL(endpoint(provider));
-    const pool = new Pool(url.origin, { headersTimeout: 0, bodyTimeout: 0, keepAliveTimeout: 30_000 });
-    route = { pool, path: `${url.pathname}${url.search}` };
+    route = { pool: new Http1Pool(url.origin), path: `${url.pathname}${url.search}` };
     routes.set(provider, route);
   }
   return route;
@@ -92,22 +88,24 @@ function timeUp(handler: AttemptHandler): void {
 }
 
 /**
- * One attempt's undici handler, and the abort listener on the caller's signal (`handleEvent`): a class
+ * One attempt's exchange handler, and the abort listener on the caller's signal (`handleEvent`): a class
  * rather than closures, since one is made for every request.
  */
-class AttemptHandler implements Dispatcher.DispatchHandler {
+class AttemptHandler implements ExchangeHandler {
   readonly #attempt: Attempt;
   readonly #resolve: (result: AttemptResult) => void;
   readonly #timer: ReturnType<typeof setTimeout>;
-  #controller: Dispatcher.DispatchController | undefined;
+  readonly #exchange: Exchange;
   #body: ResponseBody | undefined;
-  #ended: AttemptEnded | undefined;
   #settled = false;
   #timedOut = false;
 
-  constructor(attempt: Attempt, resolve: (result: AttemptResult) => void) {
+  /** Sends the request; throws TypeError, before sending, for a header HTTP cannot carry. */
+  constructor(attempt: Attempt, route: Route, resolve: (result: AttemptResult) => void) {
     this.#attempt = attempt;
     this.#resolve = resolve;
+    const { payload } = attempt;
+    this.#exchange = route.pool.request(route.path, headers(attempt, payload.length), payload, this);
     this.#timer = setTimeout(timeUp, attempt.provider.timeout, this);
     this.#timer.unref();
     attempt.signal.addEventListener("abort", this, { once: true });
@@ -115,44 +113,31 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
 
   timeUp(): void {
     this.#timedOut = true;
-    this.#end(new AttemptEnded(`no answer within ${this.#attempt.provider.timeout}ms`));
+    this.#exchange.abort(new AttemptEnded(`no answer within ${this.#attempt.provider.timeout}ms`));
   }
 
   /** The caller's signal fired. */
   handleEvent(): void {
-    this.#end(new AttemptEnded("the caller went away"));
+    this.#exchange.abort(new AttemptEnded("the caller went away"));
   }
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#ended) controller.abort(this.#ended);
-  }
-
-  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: HeaderRecord): void {
-    if (status < 200 || this.#settled) return;
+  onHead(status: number, headers: HeaderRecord): void {
     this.#settled = true;
-    const body = new ResponseBody(controller, headerValue(headers, "content-encoding"));
+    const body = new ResponseBody(this.#exchange, headerValue(headers, "content-encoding"));
     this.#body = body;
-    this.#resolve({
-      ok: true,
-      response: { status, ok: status < 300, headers, body },
-    });
+    this.#resolve({ ok: true, response: { status, ok: status < 300, headers, body } });
   }
 
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onData(chunk: Buffer): void {
     this.#body?.push(chunk);
   }
 
-  onResponseEnd(): void {
+  onEnd(): void {
     this.#done();
     this.#body?.end();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    this.#fail(err);
-  }
-
-  #fail(err: Error & { code?: string }): void {
+  onError(err: Error & { code?: string }): void {
     this.#done();
     if (this.#body) return this.#body.fail(err);
     if (this.#settled) return;
@@ -161,14 +146,6 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
     else if (err.code === "ECONNREFUSED")
       this.#resolve({ ok: false, kind: "refused", message: "connection refused" });
     else this.#resolve({ ok: false, kind: "network", message: err.code ?? err.message });
-  }
-
-  // Before undici hands over its controller (the request waits for a connection) an end is remembered and
-  // applied once it does; the attempt settles at once either way.
-  #end(reason: AttemptEnded): void {
-    this.#ended ??= reason;
-    if (this.#controller) this.#controller.abort(this.#ended);
-    else this.#fail(this.#ended);
   }
 
   #done(): void {
@@ -183,14 +160,13 @@ class AttemptHandler implements Dispatcher.DispatchHandler {
  */
 export function sendAttempt(attempt: Attempt): Promise<AttemptResult> {
   const route = routeOf(attempt.provider);
-  const { payload } = attempt;
   return new Promise((resolve) => {
     if (attempt.signal.aborted)
       return resolve({ ok: false, kind: "network", message: "the caller went away" });
-    const handler = new AttemptHandler(attempt, resolve);
-    route.pool.dispatch(
-      { path: route.path, method: "POST", headers: headers(attempt, payload.length), body: payload },
-      handler,
-    );
+    try {
+      new AttemptHandler(attempt, route, resolve);
+    } catch (err) {
+      resolve({ ok: false, kind: "network", message: (err as Error).message });
+    }
   });
 }

@@ -53,8 +53,7 @@ test("sequential attempts to one provider reuse keep-alive connections and send 
     assert.equal(result.response.headers["x-ratelimit-limit-requests"], "60");
     assert.equal(await result.response.body.text(), '{"ok":true}');
   }
-  // undici's pool may open a second connection while the first is being handed back; never one per attempt.
-  assert.ok(up.connections() <= 2, `${up.connections()} connections for 10 attempts`);
+  assert.equal(up.connections(), 1, "ten attempts one after another share one connection");
   assert.deepEqual(seen[0], 'POST /v1/chat/completions Bearer sk-test {"model":"m"}');
 });
 
@@ -97,4 +96,27 @@ test("no headers within the timeout is a timeout; a closed port is refused; a ca
   setTimeout(() => controller.abort(), 20);
   const aborted = await pending;
   assert.deepEqual(aborted.ok ? "ok" : aborted.kind, "network");
+});
+
+test("a client's anthropic-beta that would split the request head fails the attempt before it is sent", async (t) => {
+  let requests = 0;
+  const up = await upstream(t, (_req, res) => {
+    requests++;
+    res.end("{}");
+  });
+  const provider = { ...up.provider, kind: "anthropic" } as Provider;
+  const result = await sendAttempt({
+    provider,
+    apiKey: "sk-ant-test",
+    payload: Buffer.from("{}"),
+    passHeaders: { "anthropic-beta": "tools-2024\r\nx-api-key: stolen" },
+    signal: new AbortController().signal,
+  });
+  assert.deepEqual(result, {
+    ok: false,
+    kind: "network",
+    message: 'header "anthropic-beta" has characters HTTP cannot carry',
+  });
+  assert.equal(requests, 0);
+  assert.equal(up.connections(), 0);
 });
