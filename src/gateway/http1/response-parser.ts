@@ -30,7 +30,6 @@ export interface ParserEvents {
 const MAX_HEAD = 64 * 1024;
 const MAX_LINE = 4 * 1024; // a chunk-size or trailer line
 const HEAD_END = Buffer.from("\r\n\r\n");
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
 const CHUNK_SIZE = /^([0-9A-Fa-f]{1,12})(?:[ \t]*;[^\r\n]*)?$/;
 
@@ -47,30 +46,67 @@ const State = {
 } as const;
 type State = (typeof State)[keyof typeof State];
 
+// The characters of a header name (RFC 9110's token), by char code.
+const TOKEN_CHAR = new Uint8Array(128);
+for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+  TOKEN_CHAR[char.charCodeAt(0)] = 1;
+
+function isToken(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (TOKEN_CHAR[text.charCodeAt(i)] !== 1) return false;
+  return text.length > 0;
+}
+
+// Header names as sent → their lower-case form. A provider sends the same few dozen names on every answer;
+// a name met before skips the check and the lower-casing, and its string is already a property key.
+const NAMES = new Map<string, string>();
+const NAMES_KEPT = 512;
+
+/** The lower-case name, or undefined when `raw` is not a token. */
+function headerName(raw: string): string | undefined {
+  const known = NAMES.get(raw);
+  if (known !== undefined || !isToken(raw)) return known;
+  const name = raw.toLowerCase();
+  if (NAMES.size < NAMES_KEPT) NAMES.set(raw, name);
+  return name;
+}
+
+function occursBefore(text: string, char: string, from: number, end: number): boolean {
+  const at = text.indexOf(char, from);
+  return at >= 0 && at < end;
+}
+
+/** The head without its final CRLF CRLF; lines are read in place, since this runs on every answer. */
 function parseHead(text: string): ResponseHead {
-  const lines = text.split("\r\n");
-  const match = STATUS_LINE.exec(lines[0] ?? "");
+  let end = text.indexOf("\r\n");
+  if (end < 0) end = text.length;
+  const match = STATUS_LINE.exec(text.slice(0, end));
   if (!match)
-    throw new ProtocolError(`malformed status line ${JSON.stringify((lines[0] ?? "").slice(0, 60))}`);
-  const headers: HeaderRecord = Object.create(null) as HeaderRecord;
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
-    const colon = line.indexOf(":");
-    const name = line.slice(0, colon).toLowerCase();
-    if (colon <= 0 || !TOKEN.test(name)) throw new ProtocolError(`malformed header line ${i}`);
-    const value = line.slice(colon + 1).trim();
-    const seen = headers[name];
-    if (seen === undefined) headers[name] = value;
-    else if (Array.isArray(seen)) seen.push(value);
-    else headers[name] = [seen, value];
+    throw new ProtocolError(`malformed status line ${JSON.stringify(text.slice(0, Math.min(end, 60)))}`);
+  const headers: HeaderRecord = {};
+  for (let at = end + 2, line = 1; at < text.length; at = end + 2, line++) {
+    end = text.indexOf("\r\n", at);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(":", at);
+    const name = colon > at && colon < end ? headerName(text.slice(at, colon)) : undefined;
+    // A name of token characters, a colon, and no lone CR or LF before the line's CRLF.
+    if (name === undefined || occursBefore(text, "\r", colon, end) || occursBefore(text, "\n", colon, end))
+      throw new ProtocolError(`malformed header line ${line}`);
+    const value = text.slice(colon + 1, end).trim();
+    if (!Object.hasOwn(headers, name)) headers[name] = value;
+    else {
+      const seen = headers[name];
+      if (Array.isArray(seen)) seen.push(value);
+      else headers[name] = [seen as string, value];
+    }
   }
-  const connection = String(headers.connection ?? "").toLowerCase();
-  const keepAlive = /timeout=(\d+)/.exec(String(headers["keep-alive"] ?? ""));
+  const { connection } = headers;
+  const keepAlive = headers["keep-alive"];
+  const timeout = keepAlive === undefined ? null : /timeout=(\d+)/.exec(String(keepAlive));
   return {
     status: Number(match[2]),
     headers,
-    reusable: match[1] === "1" && !connection.includes("close"),
-    keepAliveMs: keepAlive ? Number(keepAlive[1]) * 1000 : undefined,
+    reusable: match[1] === "1" && (connection === undefined || !/close/i.test(String(connection))),
+    keepAliveMs: timeout ? Number(timeout[1]) * 1000 : undefined,
   };
 }
 
