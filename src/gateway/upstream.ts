@@ -5,6 +5,7 @@
 import type { FlotillaConfig } from "../config/schema.ts";
 import { type HeaderRecord, headerValue } from "./header-record.ts";
 import { type Exchange, type ExchangeHandler, Http1Pool } from "./http1/connection-pool.ts";
+import { ProtocolError } from "./http1/response-parser.ts";
 import { ResponseBody } from "./response-body.ts";
 import type { CancelSignal } from "./cancel-signal.ts";
 
@@ -145,6 +146,8 @@ class AttemptHandler implements ExchangeHandler {
     if (this.#timedOut) this.#resolve({ ok: false, kind: "timeout", message: err.message });
     else if (err.code === "ECONNREFUSED")
       this.#resolve({ ok: false, kind: "refused", message: "connection refused" });
+    else if (err instanceof ProtocolError)
+      this.#resolve({ ok: false, kind: "network", message: `broken HTTP: ${err.message}` });
     else this.#resolve({ ok: false, kind: "network", message: err.code ?? err.message });
   }
 

@@ -1,7 +1,7 @@
 /** The upstream client: keep-alive connections per provider, compressed answers, and a timeout that covers the body. */
 import assert from "node:assert/strict";
 import { createServer, type RequestListener } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import { type TestContext, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { type Provider, sendAttempt } from "../../src/gateway/upstream.ts";
@@ -119,4 +119,34 @@ test("a client's anthropic-beta that would split the request head fails the atte
   });
   assert.equal(requests, 0);
   assert.equal(up.connections(), 0);
+});
+
+test("an upstream that breaks HTTP fails the attempt as a network failure, without quoting what it sent", async (t) => {
+  // It answers with the request's own Authorization line as its status line.
+  const server = createTcpServer((socket) =>
+    socket.once("data", (data: Buffer) => {
+      const line = data
+        .toString("latin1")
+        .split("\r\n")
+        .find((l) => l.startsWith("authorization"));
+      socket.end(`${line}\r\n\r\n`);
+    }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => server.close());
+  const provider = {
+    id: "broken",
+    kind: "openai",
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+    keys: [],
+    limits: {},
+    prices: {},
+    timeout: 1000,
+  } as unknown as Provider;
+  const result = await attempt(provider);
+  assert.deepEqual(result, {
+    ok: false,
+    kind: "network",
+    message: "broken HTTP: malformed status line (not an HTTP/1.x answer)",
+  });
 });

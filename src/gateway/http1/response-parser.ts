@@ -80,8 +80,8 @@ function parseHead(text: string): ResponseHead {
   let end = text.indexOf("\r\n");
   if (end < 0) end = text.length;
   const match = STATUS_LINE.exec(text.slice(0, end));
-  if (!match)
-    throw new ProtocolError(`malformed status line ${JSON.stringify(text.slice(0, Math.min(end, 60)))}`);
+  // Nothing the upstream sent is quoted in these errors: it must not reach an error body or the ledger.
+  if (!match) throw new ProtocolError("malformed status line (not an HTTP/1.x answer)");
   const headers: HeaderRecord = {};
   for (let at = end + 2, line = 1; at < text.length; at = end + 2, line++) {
     end = text.indexOf("\r\n", at);
@@ -232,7 +232,9 @@ export class ResponseParser {
     const values = Array.isArray(length) ? length : [length];
     const first = values[0] as string;
     if (!/^\d{1,15}$/.test(first) || values.some((value) => value !== first))
-      throw new ProtocolError(`invalid content-length ${JSON.stringify(values.join(", "))}`);
+      throw new ProtocolError(
+        values.length > 1 ? "conflicting content-length headers" : "invalid content-length",
+      );
     this.#remaining = Number(first);
     this.#state = this.#remaining === 0 ? State.Done : State.Length;
   }
@@ -260,7 +262,7 @@ export class ResponseParser {
       this.#state = State.ChunkSize;
     } else if (this.#state === State.ChunkSize) {
       const match = CHUNK_SIZE.exec(line);
-      if (!match) throw new ProtocolError(`invalid chunk size ${JSON.stringify(line.slice(0, 40))}`);
+      if (!match) throw new ProtocolError("invalid chunk size");
       this.#remaining = Number.parseInt(match[1] as string, 16);
       this.#state = this.#remaining === 0 ? State.Trailers : State.ChunkData;
     } else if (line === "") {

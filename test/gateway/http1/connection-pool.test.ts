@@ -201,7 +201,7 @@ async function rawUpstream(t: TestContext, reply: string, after: "close" | "stay
 
 test("garbage, an answer cut short and a silent close each fail the request and say why", async (t) => {
   const garbage = await rawUpstream(t, "SSH-2.0-OpenSSH_9.6\r\n\r\n");
-  await assert.rejects(send(garbage.pool).answer, /malformed status line "SSH-2.0-OpenSSH_9.6"/);
+  await assert.rejects(send(garbage.pool).answer, /malformed status line \(not an HTTP\/1.x answer\)/);
   const cut = await rawUpstream(t, 'HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\n{"partial":');
   await assert.rejects(send(cut.pool).answer, /closed in the middle of the answer/);
   const silent = await rawUpstream(t, "");

@@ -146,13 +146,16 @@ test("bytes past the end of the answer are counted, not taken as body", () => {
 
 test("a broken answer is a ProtocolError that says what broke", () => {
   const cases: [string, RegExp, boolean?][] = [
-    ["SMTP ready\r\n\r\n", /malformed status line "SMTP ready"/],
+    ["SMTP ready\r\n\r\n", /^malformed status line \(not an HTTP\/1.x answer\)$/],
     ["HTTP/1.1 2000 OK\r\n\r\n", /malformed status line/],
     ["HTTP/1.1 200 OK\r\nbad header\r\n\r\n", /malformed header line 1/],
     ["HTTP/1.1 200 OK\r\nx-a: 1\r\n folded\r\n\r\n", /malformed header line 2/],
-    ["HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n", /invalid content-length "2, 3"/],
+    [
+      "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n",
+      /conflicting content-length headers/,
+    ],
     ["HTTP/1.1 200 OK\r\ncontent-length: -1\r\n\r\n", /invalid content-length/],
-    ["HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n", /invalid chunk size "zz"/],
+    ["HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n", /^invalid chunk size$/],
     ["HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\nxy\r\n", /longer than its size/],
     ["HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\nx", /does not end in CRLF/],
     ["HTTP/1.1 101 Switching Protocols\r\n\r\n", /switched protocols/],
