@@ -6,6 +6,21 @@ import { type TestContext, test } from "node:test";
 import { gzipSync } from "node:zlib";
 import { type Provider, sendAttempt } from "../../src/gateway/upstream.ts";
 
+/** An OpenAI-kind provider at the server's port, with no keys or limits (the attempt brings the key). */
+function providerAt(server: { address(): unknown }, timeout: number): Provider {
+  const { port } = server.address() as AddressInfo;
+  const baseUrl = `http://127.0.0.1:${port}/v1`;
+  return {
+    id: "up",
+    kind: "openai",
+    baseUrl,
+    keys: [],
+    limits: {},
+    prices: {},
+    timeout,
+  } as unknown as Provider;
+}
+
 async function upstream(t: TestContext, handler: RequestListener) {
   let connections = 0;
   const server = createServer(handler).on("connection", () => connections++);
@@ -14,16 +29,7 @@ async function upstream(t: TestContext, handler: RequestListener) {
     server.closeAllConnections();
     server.close();
   });
-  const provider = {
-    id: "up",
-    kind: "openai",
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
-    keys: [],
-    limits: {},
-    prices: {},
-    timeout: 300,
-  } as unknown as Provider;
-  return { provider, connections: () => connections };
+  return { provider: providerAt(server, 300), connections: () => connections };
 }
 
 const attempt = (provider: Provider, signal = new AbortController().signal) =>
@@ -134,16 +140,7 @@ test("an upstream that breaks HTTP fails the attempt as a network failure, witho
   );
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   t.after(() => server.close());
-  const provider = {
-    id: "broken",
-    kind: "openai",
-    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
-    keys: [],
-    limits: {},
-    prices: {},
-    timeout: 1000,
-  } as unknown as Provider;
-  const result = await attempt(provider);
+  const result = await attempt(providerAt(server, 1000));
   assert.deepEqual(result, {
     ok: false,
     kind: "network",

@@ -142,27 +142,15 @@ export class ResponseParser {
         case State.Head:
           at = this.#head(data, at);
           break;
-        case State.Length: {
-          const take = Math.min(this.#remaining, data.length - at);
-          this.#remaining -= take;
-          this.#events.onData(data.subarray(at, at + take));
-          at += take;
-          if (this.#remaining === 0) this.#finish();
+        case State.Length:
+        case State.ChunkData:
+          at = this.#counted(data, at);
           break;
-        }
         case State.ChunkSize:
         case State.ChunkEnd:
         case State.Trailers:
           at = this.#line(data, at);
           break;
-        case State.ChunkData: {
-          const take = Math.min(this.#remaining, data.length - at);
-          this.#remaining -= take;
-          this.#events.onData(data.subarray(at, at + take));
-          at += take;
-          if (this.#remaining === 0) this.#state = State.ChunkEnd;
-          break;
-        }
         case State.UntilClose:
           this.#events.onData(at === 0 ? data : data.subarray(at));
           at = data.length;
@@ -172,6 +160,18 @@ export class ResponseParser {
       }
     }
     return 0;
+  }
+
+  /** Body bytes whose count is known: a Content-Length body, or one chunk's data. */
+  #counted(data: Buffer, at: number): number {
+    const take = Math.min(this.#remaining, data.length - at);
+    this.#remaining -= take;
+    this.#events.onData(data.subarray(at, at + take));
+    if (this.#remaining === 0) {
+      if (this.#state === State.Length) this.#finish();
+      else this.#state = State.ChunkEnd;
+    }
+    return at + take;
   }
 
   /** The connection ended: completes an answer framed by the close, else the answer was cut short. */
