@@ -209,7 +209,7 @@ export class Http1Pool {
   #acquire(): Connection {
     const now = Date.now();
     for (let connection = this.#idle.pop(); connection; connection = this.#idle.pop()) {
-      if (connection.idleUntil > now) return connection;
+      if (connection.idleUntil > now && connection.socket.writable) return connection;
       connection.socket.destroy();
     }
     const { hostname, port, protocol } = this.#url;

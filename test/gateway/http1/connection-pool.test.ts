@@ -111,6 +111,23 @@ test("an idle connection is dropped a second before the server's Keep-Alive time
   assert.equal(up.connections(), 2, "the connection idle past timeout − 1 s was not used");
 });
 
+test("a connection the server closes while it sits idle is dropped, and the next request opens another", async (t) => {
+  // Keep-alive answers with no Keep-Alive hint, and an idle close 100 ms after each answer.
+  const server = createTcpServer((socket) => {
+    socket.on("data", () => {
+      socket.write("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+      setTimeout(() => socket.end(), 100);
+    });
+  });
+  const up = await listen(t, server);
+  const pool = new Http1Pool(`http://127.0.0.1:${up.port}`);
+  t.after(() => pool.close());
+  assert.equal((await send(pool).answer).body.toString(), "ok");
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal((await send(pool).answer).body.toString(), "ok", "not sent on the closed connection");
+  assert.equal(up.connections(), 2);
+});
+
 test("an answer that says Connection: close is the connection's last", async (t) => {
   const up = await httpUpstream(t, (req, res) => {
     req.resume();
