@@ -32,10 +32,11 @@ class HitLog {
   readonly #hits: Hit[] = [];
   readonly minute: Span = { ms: MINUTE, start: 0, requests: 0, tokens: 0 };
   readonly hour: Span = { ms: HOUR, start: 0, requests: 0, tokens: 0 };
+  readonly #spans = [this.minute, this.hour];
 
   /** Lets every hit that is no longer inside a span leave it (at time t). */
   advance(t: number): void {
-    for (const s of [this.minute, this.hour]) {
+    for (const s of this.#spans) {
       for (let hit = this.#hits[s.start]; hit && hit.at <= t - s.ms; hit = this.#hits[++s.start]) {
         s.requests--;
         s.tokens -= hit.tokens;
@@ -53,7 +54,7 @@ class HitLog {
 
   add(hit: Hit): void {
     this.#hits.push(hit);
-    for (const s of [this.minute, this.hour]) {
+    for (const s of this.#spans) {
       s.requests++;
       s.tokens += hit.tokens;
     }

@@ -7,7 +7,7 @@
 import { connect as connectTcp, isIP, type Socket } from "node:net";
 import { connect as connectTls, type ConnectionOptions } from "node:tls";
 import type { HeaderRecord } from "../header-record.ts";
-import { ProtocolError, type ResponseHead, ResponseParser } from "./response-parser.ts";
+import { isToken, ProtocolError, type ResponseHead, ResponseParser } from "./response-parser.ts";
 
 /** What one request is told, in order: a head, data, then an end; or an error at any point. */
 export interface ExchangeHandler {
@@ -26,7 +26,6 @@ export interface PoolOptions {
 
 // Characters a header value may not carry into the request head (CR and LF would split it).
 const UNSAFE_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 /** One request in flight: flow control for its answer, and ending it early. */
 export class Exchange {
@@ -62,7 +61,7 @@ class Connection {
   readonly #pool: Http1Pool;
   current: Exchange | undefined;
   #parser: ResponseParser | undefined;
-  #head: ResponseHead | undefined;
+  #keepAliveMs: number | undefined; // the current answer's Keep-Alive timeout
   idleUntil = 0;
   #closed = false;
 
@@ -77,7 +76,7 @@ class Connection {
 
   start(exchange: Exchange, head: string, body: Buffer): void {
     this.current = exchange;
-    this.#head = undefined;
+    this.#keepAliveMs = undefined;
     this.#parser = new ResponseParser(this);
     this.socket.ref();
     this.socket.cork();
@@ -87,7 +86,7 @@ class Connection {
   }
 
   onHead(head: ResponseHead): void {
-    this.#head = head;
+    this.#keepAliveMs = head.keepAliveMs;
     this.current?.handler.onHead(head.status, head.headers);
   }
 
@@ -105,7 +104,7 @@ class Connection {
   fail(err: Error): void {
     const exchange = this.current;
     this.current = undefined;
-    this.#close();
+    this.close();
     exchange?.handler.onError(err);
   }
 
@@ -123,9 +122,9 @@ class Connection {
     this.#parser = undefined;
     // Reused only when the answer came whole and after the whole request went out: a server that answers
     // early may read what is left of our body as its next request.
-    if (extra > 0 || !parser.reusable || this.#closed || this.socket.writableLength > 0) return this.#close();
+    if (extra > 0 || !parser.reusable || this.#closed || this.socket.writableLength > 0) return this.close();
     if (this.socket.isPaused()) this.socket.resume();
-    this.#pool.release(this, this.#head?.keepAliveMs);
+    this.#pool.release(this, this.#keepAliveMs);
   }
 
   #end(): void {
@@ -137,10 +136,11 @@ class Connection {
         return this.fail(err as Error);
       }
     }
-    this.#close();
+    this.close();
   }
 
-  #close(): void {
+  /** Closes the socket and takes the connection out of the idle list; closing twice is a no-op. */
+  close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#pool.forget(this);
@@ -176,7 +176,7 @@ export class Http1Pool {
     let head = `POST ${path} HTTP/1.1\r\n${this.#hostLine}`;
     for (const name in headers) {
       const value = headers[name] as string;
-      if (!HEADER_NAME.test(name) || UNSAFE_VALUE.test(value))
+      if (!isToken(name) || UNSAFE_VALUE.test(value))
         throw new TypeError(`header ${JSON.stringify(name)} has characters HTTP cannot carry`);
       head += `${name}: ${value}\r\n`;
     }
@@ -190,7 +190,7 @@ export class Http1Pool {
   release(connection: Connection, keepAliveMs: number | undefined): void {
     // A second early, so the server's own idle close does not race a request sent just before it.
     const idleMs = keepAliveMs === undefined ? this.#idleMs : Math.max(keepAliveMs - 1000, 0);
-    if (idleMs === 0) return connection.fail(closedError());
+    if (idleMs === 0) return connection.close();
     connection.idleUntil = Date.now() + idleMs;
     connection.socket.unref();
     this.#idle.push(connection);
@@ -203,14 +203,14 @@ export class Http1Pool {
 
   /** Closes the idle connections; requests in flight finish on theirs, which then close. */
   close(): void {
-    for (const connection of this.#idle.splice(0)) connection.socket.destroy();
+    for (const connection of this.#idle.splice(0)) connection.close();
   }
 
   #acquire(): Connection {
     const now = Date.now();
     for (let connection = this.#idle.pop(); connection; connection = this.#idle.pop()) {
       if (connection.idleUntil > now && connection.socket.writable) return connection;
-      connection.socket.destroy();
+      connection.close();
     }
     const { hostname, port, protocol } = this.#url;
     const host = hostname.startsWith("[") ? hostname.slice(1, -1) : hostname;

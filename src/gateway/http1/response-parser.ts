@@ -51,7 +51,8 @@ const TOKEN_CHAR = new Uint8Array(128);
 for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
   TOKEN_CHAR[char.charCodeAt(0)] = 1;
 
-function isToken(text: string): boolean {
+/** An HTTP token (a header name): what both the parser and the request writer accept. */
+export function isToken(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (TOKEN_CHAR[text.charCodeAt(i)] !== 1) return false;
   return text.length > 0;
 }
