@@ -1,6 +1,6 @@
 /**
- * A request body read whole, with plain stream events (no async iterator: the gateway and the simulator
- * read one on every request). Shared by the gateway, the simulator and the control API.
+ * A request body read whole, with plain stream events (no async iterator: the simulator reads one on every
+ * request). Shared by the simulator and the control API; the gateway's own server reads its bodies itself.
  */
 import type { IncomingMessage } from "node:http";
 

@@ -1,5 +1,4 @@
 /** `flotilla gateway`: runs the LLM gateway on its own (the daemon runs the same thing as a supervised child). */
-import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ensureStateDir } from "../api/daemon-files.ts";
@@ -28,7 +27,8 @@ export const gatewayCommand: Command = {
     // Loaded here, not at the top: the gateway and its upstream client have no business in other commands.
     const { createGateway } = await import("../gateway/gateway.ts");
     const gateway = createGateway({ config, store });
-    const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => gateway.handle(req, res));
+    const http = gateway.server();
+    const server = http.net;
     const listen = typeof input.values.listen === "string" ? input.values.listen : config.gateway.listen;
     const index = listen.lastIndexOf(":");
     await new Promise<void>((resolve, reject) => {
@@ -49,8 +49,8 @@ export const gatewayCommand: Command = {
     await new Promise<void>((resolve) => {
       const stop = () => {
         server.close(() => resolve());
-        server.closeIdleConnections();
-        setTimeout(() => server.closeAllConnections(), 2_000).unref();
+        http.closeIdleConnections();
+        setTimeout(() => http.closeAllConnections(), 2_000).unref();
       };
       process.once("SIGTERM", stop);
       process.once("SIGINT", stop);

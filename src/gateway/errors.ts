@@ -1,5 +1,5 @@
 /** Errors in the caller's own protocol, with an honest status and a Retry-After where one applies. */
-import type { ServerResponse } from "node:http";
+import type { Http1Response } from "./http1/server.ts";
 import { anthropicErrorBody, openaiErrorBody } from "./protocols/errors.ts";
 
 export type ClientFormat = "openai" | "anthropic" | "responses";
@@ -31,7 +31,7 @@ export function errorResponse(
   return { status, body, headers };
 }
 
-export function sendError(res: ServerResponse, error: ErrorResponse): void {
+export function sendError(res: Http1Response, error: ErrorResponse): void {
   if (res.headersSent) {
     res.destroy();
     return;

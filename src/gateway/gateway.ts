@@ -1,11 +1,15 @@
 /** The gateway's request handler: identify the agent, check its budget, resolve its chain, and hand over to the router. */
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { FlotillaConfig } from "../config/schema.ts";
 import type { Store } from "../ledger/store.ts";
-import { readBody } from "../read-body.ts";
 import { createAccounting } from "./accounting.ts";
 import { contextWindow, estimateTokens } from "./context-guard.ts";
 import { type ClientFormat, errorResponse, sendError } from "./errors.ts";
+import {
+  createHttp1Server,
+  type Http1Request,
+  type Http1Response,
+  type Http1Server,
+} from "./http1/server.ts";
 import { createProviderRuntime } from "./provider-pool.ts";
 import { type Candidate, route } from "./router.ts";
 import { normalizeRequest } from "./translate.ts";
@@ -25,7 +29,7 @@ export interface GatewayOptions {
   store: Store;
 }
 
-function presentedKey(req: IncomingMessage): string | undefined {
+function presentedKey(req: Http1Request): string | undefined {
   const auth = req.headers.authorization;
   if (auth?.startsWith("Bearer ")) return auth.slice(7).trim();
   const key = req.headers["x-api-key"];
@@ -58,8 +62,8 @@ export function createGateway(options: GatewayOptions) {
   const event = (agent: string) => (kind: string, data: Record<string, unknown>) =>
     store.append({ kind, agent, data });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? "/").split("?")[0] ?? "/";
+  async function handle(req: Http1Request, res: Http1Response): Promise<void> {
+    const path = req.url.split("?")[0] ?? "/";
     if (req.method === "GET" && path === "/healthz") {
       res.writeHead(200, { "content-type": "application/json" });
       return void res.end('{"ok":true}');
@@ -91,7 +95,7 @@ export function createGateway(options: GatewayOptions) {
         ),
       );
     }
-    const raw = await readBody(req, config.gateway.maxBodySize);
+    const raw = await req.body();
     if (!raw) {
       return sendError(
         res,
@@ -170,19 +174,28 @@ export function createGateway(options: GatewayOptions) {
     });
   }
 
+  /** Handles one request; never throws (an unexpected error becomes a 500 in the caller's format). */
+  function handleSafely(req: Http1Request, res: Http1Response): void {
+    handle(req, res).catch((err: unknown) => {
+      store.append({ kind: "gateway.internal_error", data: { message: (err as Error).message } });
+      sendError(
+        res,
+        errorResponse(
+          ROUTES[req.url.split("?")[0] ?? ""] ?? "openai",
+          500,
+          "internal gateway error; see the ledger",
+        ),
+      );
+    });
+  }
+
   return {
-    /** Handles one request; never throws (an unexpected error becomes a 500 in the caller's format). */
-    handle(req: IncomingMessage, res: ServerResponse): void {
-      handle(req, res).catch((err: unknown) => {
-        store.append({ kind: "gateway.internal_error", data: { message: (err as Error).message } });
-        sendError(
-          res,
-          errorResponse(
-            ROUTES[(req.url ?? "").split("?")[0] ?? ""] ?? "openai",
-            500,
-            "internal gateway error; see the ledger",
-          ),
-        );
+    handle: handleSafely,
+    /** The HTTP server for this gateway (not listening yet); bodies over gateway.maxBodySize are not kept. */
+    server(): Http1Server {
+      return createHttp1Server(handleSafely, {
+        maxBodySize: config.gateway.maxBodySize,
+        keepAliveMs: 65_000,
       });
     },
   };

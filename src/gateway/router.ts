@@ -3,11 +3,11 @@
  * limits, send, and on 429 / 5xx / timeout / refused connection cool that key or provider down and move on.
  * The first good answer is streamed back in the caller's protocol, marked with the provider and tier.
  */
-import type { ServerResponse } from "node:http";
 import type { Accounting, Usage } from "./accounting.ts";
 import { estimateTokens, middleOut } from "./context-guard.ts";
 import { type ClientFormat, errorResponse, sendError } from "./errors.ts";
 import { NoUsableKey, type ProviderRuntime, QueueTimeout } from "./provider-runtime.ts";
+import type { Http1Response } from "./http1/server.ts";
 import { relayResponse } from "./relay.ts";
 import { payloadFor } from "./translate.ts";
 import { sendAttempt } from "./upstream.ts";
@@ -38,7 +38,7 @@ export interface RouteContext {
   passHeaders: Record<string, string>;
   queueTimeoutMs: number;
   signal: CancelSignal;
-  res: ServerResponse;
+  res: Http1Response;
   accounting: Accounting;
   event: (kind: string, data: Record<string, unknown>) => void;
   started: number;

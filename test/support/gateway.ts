@@ -1,6 +1,5 @@
 /** Test helpers for the gateway: run it in-process on 127.0.0.1:0 against simulators, with virtual keys at hand. */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,10 +29,11 @@ export async function startGateway(t: TestContext, yaml: string): Promise<Runnin
   ensureGatewaySecret(stateDir);
   const store = openSqliteStore(join(stateDir, "ledger.db"));
   const gateway = createGateway({ config: result.config, store });
-  const server = createServer((req, res) => gateway.handle(req, res));
+  const http = gateway.server();
+  const server = http.net;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   t.after(async () => {
-    server.closeAllConnections();
+    http.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     store.close();
     rmSync(dir, { recursive: true, force: true });

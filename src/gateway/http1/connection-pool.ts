@@ -7,7 +7,7 @@
 import { connect as connectTcp, isIP, type Socket } from "node:net";
 import { connect as connectTls, type ConnectionOptions } from "node:tls";
 import type { HeaderRecord } from "../header-record.ts";
-import { isToken, ProtocolError, type ResponseHead, ResponseParser } from "./response-parser.ts";
+import { isFieldValue, isToken, ProtocolError, type ResponseHead, ResponseParser } from "./message-parser.ts";
 
 /** What one request is told, in order: a head, data, then an end; or an error at any point. */
 export interface ExchangeHandler {
@@ -23,9 +23,6 @@ export interface PoolOptions {
   /** TLS settings for an https origin (a private CA, say). */
   tls?: ConnectionOptions;
 }
-
-// Characters a header value may not carry into the request head (CR and LF would split it).
-const UNSAFE_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 /** One request in flight: flow control for its answer, and ending it early. */
 export class Exchange {
@@ -176,7 +173,7 @@ export class Http1Pool {
     let head = `POST ${path} HTTP/1.1\r\n${this.#hostLine}`;
     for (const name in headers) {
       const value = headers[name] as string;
-      if (!isToken(name) || UNSAFE_VALUE.test(value))
+      if (!isToken(name) || !isFieldValue(value))
         throw new TypeError(`header ${JSON.stringify(name)} has characters HTTP cannot carry`);
       head += `${name}: ${value}\r\n`;
     }

@@ -1,11 +1,16 @@
-/** The upstream response parser: every framing, split at every byte, and each way an answer can be broken. */
+/**
+ * The message parsers: an upstream's answer in every framing, split at every byte, and each way an answer can
+ * be broken; then an agent's request, with the rules that differ for requests.
+ */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
   ProtocolError,
+  type RequestHead,
+  RequestParser,
   type ResponseHead,
   ResponseParser,
-} from "../../../src/gateway/http1/response-parser.ts";
+} from "../../../src/gateway/http1/message-parser.ts";
 
 interface Parsed {
   heads: ResponseHead[];
@@ -171,4 +176,87 @@ test("a broken answer is a ProtocolError that says what broke", () => {
       `${JSON.stringify(wire.slice(0, 50))} should fail with ${message}`,
     );
   }
+});
+
+/** Feeds a request in two pieces cut at every byte; all cuts must give the same head, body and end. */
+function parseRequest(wire: string): {
+  head: RequestHead | undefined;
+  body: string;
+  ends: number;
+  extra: number;
+} {
+  let whole: ReturnType<typeof parseRequest> | undefined;
+  for (let cut = 0; cut <= wire.length; cut++) {
+    const out = { head: undefined as RequestHead | undefined, body: "", ends: 0, extra: 0 };
+    const parser = new RequestParser({
+      onHead: (head) => (out.head = head),
+      onData: (chunk) => (out.body += chunk.toString("latin1")),
+      onEnd: () => out.ends++,
+    });
+    const bytes = Buffer.from(wire, "latin1");
+    out.extra =
+      parser.push(bytes.subarray(0, cut)) + (cut < bytes.length ? parser.push(bytes.subarray(cut)) : 0);
+    if (whole) assert.deepEqual(out, whole, `request differs when cut at ${cut}`);
+    whole = out;
+  }
+  return whole as ReturnType<typeof parseRequest>;
+}
+
+test("a request: its line and headers, repeats joined, a body by length or chunks, none without either", () => {
+  const sized = parseRequest(
+    "POST /v1/chat/completions?x=1 HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer a\r\n" +
+      "authorization: Bearer b\r\nContent-Length: 4\r\nExpect: 100-Continue\r\n\r\nbodyGET /next",
+  );
+  assert.deepEqual(sized.head, {
+    method: "POST",
+    url: "/v1/chat/completions?x=1",
+    http10: false,
+    headers: {
+      host: "gw",
+      authorization: "Bearer a, Bearer b",
+      "content-length": "4",
+      expect: "100-Continue",
+    },
+    reusable: true,
+    expectsContinue: true,
+  });
+  assert.equal(sized.body, "body");
+  assert.equal(sized.ends, 1);
+  assert.equal(sized.extra, "GET /next".length, "the next request's bytes are left for it");
+
+  const chunked = parseRequest(
+    "POST / HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n2\r\nab\r\n1;x\r\nc\r\n0\r\n\r\n",
+  );
+  assert.equal(chunked.body, "abc");
+  assert.equal(chunked.ends, 1);
+
+  const bodiless = parseRequest("GET /v1/models HTTP/1.0\r\n\r\n");
+  assert.equal(bodiless.body, "");
+  assert.equal(bodiless.ends, 1);
+  assert.equal(bodiless.head?.http10, true);
+  assert.equal(bodiless.head?.reusable, false, "HTTP/1.0 is answered and closed");
+  assert.equal(parseRequest("GET / HTTP/1.1\r\nconnection: Close\r\n\r\n").head?.reusable, false);
+});
+
+test("a broken request is a ProtocolError: both framings, another coding, a bad line", () => {
+  const cases: [string, RegExp][] = [
+    ["GET /\r\n\r\n", /^malformed request line \(not an HTTP\/1.x request\)$/],
+    ["GET / HTTP/2.0\r\n\r\n", /malformed request line/],
+    ["GET /a b HTTP/1.1\r\n\r\n", /malformed request line/],
+    ["POST / HTTP/1.1\r\ncontent-length: 1\r\ntransfer-encoding: chunked\r\n\r\n", /both content-length/],
+    ["POST / HTTP/1.1\r\ntransfer-encoding: chunked, gzip\r\n\r\n", /other than chunked/],
+    ["POST / HTTP/1.1\r\ncontent-length: 1\r\ncontent-length: 2\r\n\r\n", /conflicting content-length/],
+    ["POST / HTTP/1.1\r\ncontent-length: 1x\r\n\r\n", /invalid content-length/],
+  ];
+  for (const [wire, message] of cases) {
+    const parser = new RequestParser({ onHead() {}, onData() {}, onEnd() {} });
+    assert.throws(
+      () => parser.push(Buffer.from(wire, "latin1")),
+      (err: unknown) => err instanceof ProtocolError && message.test(err.message),
+      `${JSON.stringify(wire)} should fail with ${message}`,
+    );
+  }
+  const cut = new RequestParser({ onHead() {}, onData() {}, onEnd() {} });
+  cut.push(Buffer.from("POST / HTTP/1.1\r\ncontent-length: 9\r\n\r\nab"));
+  assert.throws(() => cut.eof(), /closed in the middle of the request/);
 });

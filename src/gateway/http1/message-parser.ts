@@ -1,0 +1,397 @@
+/**
+ * HTTP/1.1 message parsers fed the bytes of one connection as they arrive: a response (an upstream's answer)
+ * or a request (an agent's call to the gateway). The start line and headers, then the body framed by
+ * Content-Length, chunked transfer coding, or (answers only) the connection's close. Strict where a proxy
+ * must be (one framing, no folded headers, bounded head and chunk lines), since the bytes come from outside.
+ */
+import type { HeaderRecord } from "../header-record.ts";
+
+/** The peer broke HTTP/1.1; the connection cannot be trusted or reused. */
+export class ProtocolError extends Error {
+  readonly code = "HTTP_PROTOCOL";
+}
+
+export interface ResponseHead {
+  status: number;
+  /** Lower-cased names; a repeated header is an array in arrival order. */
+  headers: HeaderRecord;
+  /** The connection may carry another request once this answer is complete. */
+  reusable: boolean;
+  /** The server's `Keep-Alive: timeout=N`, in ms, when it sent one. */
+  keepAliveMs: number | undefined;
+}
+
+export interface RequestHead {
+  method: string;
+  /** The request target as sent, e.g. `/v1/chat/completions?x=1`. */
+  url: string;
+  /** An HTTP/1.0 client, which knows no chunked answers. */
+  http10: boolean;
+  /** Lower-cased names; a repeated header's values are joined with ", " (as node:http does). */
+  headers: Record<string, string>;
+  /** The connection may carry another request once this one is answered. */
+  reusable: boolean;
+  /** The client sent `Expect: 100-continue` and waits for a 100 before its body. */
+  expectsContinue: boolean;
+}
+
+export interface ParserEvents<H> {
+  onHead(head: H): void;
+  onData(chunk: Buffer): void;
+  onEnd(): void;
+}
+
+const MAX_HEAD = 64 * 1024;
+const MAX_LINE = 4 * 1024; // a chunk-size or trailer line
+const HEAD_END = Buffer.from("\r\n\r\n");
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
+const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([!-~]+) HTTP\/1\.([01])$/;
+const CHUNK_SIZE = /^([0-9A-Fa-f]{1,12})(?:[ \t]*;[^\r\n]*)?$/;
+
+// Where the parser is in the answer.
+const State = {
+  Head: 0,
+  Length: 1,
+  ChunkSize: 2,
+  ChunkData: 3,
+  ChunkEnd: 4,
+  Trailers: 5,
+  UntilClose: 6,
+  Done: 7,
+} as const;
+type State = (typeof State)[keyof typeof State];
+
+// The characters of a header name (RFC 9110's token), by char code.
+const TOKEN_CHAR = new Uint8Array(128);
+for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+  TOKEN_CHAR[char.charCodeAt(0)] = 1;
+
+/** An HTTP token (a header name): what both the parser and the request writer accept. */
+export function isToken(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (TOKEN_CHAR[text.charCodeAt(i)] !== 1) return false;
+  return text.length > 0;
+}
+
+// Characters a header value may not carry onto the wire (CR and LF would split the head).
+const UNSAFE_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+
+/** A header value that can go on the wire as given: what the request and response writers accept. */
+export function isFieldValue(text: string): boolean {
+  return !UNSAFE_VALUE.test(text);
+}
+
+// Header names as sent → their lower-case form. A provider sends the same few dozen names on every answer;
+// a name met before skips the check and the lower-casing, and its string is already a property key.
+const NAMES = new Map<string, string>();
+const NAMES_KEPT = 512;
+
+/** The lower-case name, or undefined when `raw` is not a token. */
+function headerName(raw: string): string | undefined {
+  const known = NAMES.get(raw);
+  if (known !== undefined || !isToken(raw)) return known;
+  const name = raw.toLowerCase();
+  if (NAMES.size < NAMES_KEPT) NAMES.set(raw, name);
+  return name;
+}
+
+function occursBefore(text: string, char: string, from: number, end: number): boolean {
+  const at = text.indexOf(char, from);
+  return at >= 0 && at < end;
+}
+
+/**
+ * The header lines of a head (from `at`, the head without its final CRLF CRLF), read in place since this
+ * runs on every message. `join` folds a repeated header into one ", "-joined value instead of an array.
+ */
+function readHeaders(text: string, at: number, join: boolean): HeaderRecord {
+  const headers: HeaderRecord = {};
+  let end: number;
+  for (let line = 1; at < text.length; at = end + 2, line++) {
+    end = text.indexOf("\r\n", at);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(":", at);
+    const name = colon > at && colon < end ? headerName(text.slice(at, colon)) : undefined;
+    // A name of token characters, a colon, and no lone CR or LF before the line's CRLF.
+    if (name === undefined || occursBefore(text, "\r", colon, end) || occursBefore(text, "\n", colon, end))
+      throw new ProtocolError(`malformed header line ${line}`);
+    const value = text.slice(colon + 1, end).trim();
+    if (!Object.hasOwn(headers, name)) headers[name] = value;
+    else {
+      const seen = headers[name];
+      if (join) headers[name] = `${seen as string}, ${value}`;
+      else if (Array.isArray(seen)) seen.push(value);
+      else headers[name] = [seen as string, value];
+    }
+  }
+  return headers;
+}
+
+const lineEnd = (text: string) => {
+  const end = text.indexOf("\r\n");
+  return end < 0 ? text.length : end;
+};
+
+/** An answer's head; nothing the upstream sent is quoted in these errors (it must not reach the ledger). */
+function parseResponseHead(text: string): ResponseHead {
+  const end = lineEnd(text);
+  const match = STATUS_LINE.exec(text.slice(0, end));
+  if (!match) throw new ProtocolError("malformed status line (not an HTTP/1.x answer)");
+  const headers = readHeaders(text, end + 2, false);
+  const { connection } = headers;
+  const keepAlive = headers["keep-alive"];
+  const timeout = keepAlive === undefined ? null : /timeout=(\d+)/.exec(String(keepAlive));
+  return {
+    status: Number(match[2]),
+    headers,
+    reusable: match[1] === "1" && (connection === undefined || !/close/i.test(String(connection))),
+    keepAliveMs: timeout ? Number(timeout[1]) * 1000 : undefined,
+  };
+}
+
+function parseRequestHead(text: string): RequestHead {
+  const end = lineEnd(text);
+  const match = REQUEST_LINE.exec(text.slice(0, end));
+  if (!match) throw new ProtocolError("malformed request line (not an HTTP/1.x request)");
+  const headers = readHeaders(text, end + 2, true) as Record<string, string>;
+  const { connection, expect } = headers;
+  return {
+    method: match[1] as string,
+    url: match[2] as string,
+    http10: match[3] === "0",
+    headers,
+    // HTTP/1.1 keeps the connection unless told to close; HTTP/1.0 clients are answered and closed.
+    reusable: match[3] === "1" && (connection === undefined || !/close/i.test(connection)),
+    expectsContinue: expect !== undefined && expect.toLowerCase() === "100-continue",
+  };
+}
+
+/** How a message's body is framed: its length, chunked, up to the close, or none. */
+type Framing = number | "chunked" | "close";
+
+/** The Content-Length value, one or more identical copies of a decimal number. */
+function contentLength(length: string | string[]): number {
+  const values = Array.isArray(length) ? length : length.split(",").map((v) => v.trim());
+  const first = values[0] as string;
+  if (!/^\d{1,15}$/.test(first) || values.some((value) => value !== first))
+    throw new ProtocolError(
+      values.length > 1 ? "conflicting content-length headers" : "invalid content-length",
+    );
+  return Number(first);
+}
+
+/** What differs between parsing answers and requests. */
+interface Grammar<H> {
+  noun: "answer" | "request";
+  /** The noun with its article, for "closed before …". */
+  one: "an answer" | "a request";
+  /** The parsed head, or undefined for an interim answer (1xx) that the real one follows. */
+  head(text: string): H | undefined;
+  /** The body's framing; may mark the head not reusable. */
+  framing(head: H): Framing;
+}
+
+const RESPONSE: Grammar<ResponseHead> = {
+  noun: "answer",
+  one: "an answer",
+  head(text) {
+    const head = parseResponseHead(text);
+    if (head.status === 101) throw new ProtocolError("the upstream switched protocols");
+    return head.status < 200 ? undefined : head; // 100 Continue, 103 Early Hints: the real answer follows
+  },
+  framing(head) {
+    if (head.status === 204 || head.status === 304) return 0;
+    const coding = head.headers["transfer-encoding"];
+    if (coding !== undefined) {
+      const codings = String(coding).toLowerCase().split(",");
+      const chunked = codings[codings.length - 1]?.trim() === "chunked";
+      // Both framings at once is how requests get smuggled: answer this one, never reuse the connection.
+      if (!chunked || head.headers["content-length"] !== undefined) head.reusable = false;
+      return chunked ? "chunked" : "close";
+    }
+    const length = head.headers["content-length"];
+    if (length !== undefined) return contentLength(length);
+    head.reusable = false;
+    return "close";
+  },
+};
+
+const REQUEST: Grammar<RequestHead> = {
+  noun: "request",
+  one: "a request",
+  head: parseRequestHead,
+  framing(head) {
+    const coding = head.headers["transfer-encoding"];
+    if (coding !== undefined) {
+      // A server cannot tell where a request with both framings, or another coding last, ends.
+      if (head.headers["content-length"] !== undefined)
+        throw new ProtocolError("both content-length and transfer-encoding");
+      const codings = coding.toLowerCase().split(",");
+      if (codings[codings.length - 1]?.trim() !== "chunked")
+        throw new ProtocolError("a transfer-encoding other than chunked");
+      return "chunked";
+    }
+    const length = head.headers["content-length"];
+    return length === undefined ? 0 : contentLength(length);
+  },
+};
+
+class MessageParser<H extends { reusable: boolean }> {
+  readonly #grammar: Grammar<H>;
+  readonly #events: ParserEvents<H>;
+  #state: State = State.Head;
+  #pending: Buffer | undefined; // an unfinished head or line
+  #remaining = 0; // body or chunk bytes still to come
+  #reusable = false;
+
+  constructor(grammar: Grammar<H>, events: ParserEvents<H>) {
+    this.#grammar = grammar;
+    this.#events = events;
+  }
+
+  /** The message is complete. */
+  get done(): boolean {
+    return this.#state === State.Done;
+  }
+
+  /** Nothing of a message has arrived yet. */
+  get idle(): boolean {
+    return this.#state === State.Head && this.#pending === undefined;
+  }
+
+  /** The connection may carry another message (meaningful once done). */
+  get reusable(): boolean {
+    return this.#reusable;
+  }
+
+  /**
+   * Feeds the next bytes; returns how many belong to a following message (for an answer, a server that
+   * pipelines unasked; for a request, the client's next request). Throws ProtocolError on a broken message.
+   */
+  push(data: Buffer): number {
+    let at = 0;
+    while (at < data.length) {
+      switch (this.#state) {
+        case State.Head:
+          at = this.#head(data, at);
+          break;
+        case State.Length:
+        case State.ChunkData:
+          at = this.#counted(data, at);
+          break;
+        case State.ChunkSize:
+        case State.ChunkEnd:
+        case State.Trailers:
+          at = this.#line(data, at);
+          break;
+        case State.UntilClose:
+          this.#events.onData(at === 0 ? data : data.subarray(at));
+          at = data.length;
+          break;
+        case State.Done:
+          return data.length - at;
+      }
+    }
+    return 0;
+  }
+
+  /** Body bytes whose count is known: a Content-Length body, or one chunk's data. */
+  #counted(data: Buffer, at: number): number {
+    const take = Math.min(this.#remaining, data.length - at);
+    this.#remaining -= take;
+    this.#events.onData(data.subarray(at, at + take));
+    if (this.#remaining === 0) {
+      if (this.#state === State.Length) this.#finish();
+      else this.#state = State.ChunkEnd;
+    }
+    return at + take;
+  }
+
+  /** The connection ended: completes a message framed by the close, else the message was cut short. */
+  eof(): void {
+    if (this.#state === State.UntilClose) return this.#finish();
+    if (this.#state === State.Done) return;
+    throw new ProtocolError(
+      this.idle
+        ? `the connection closed before ${this.#grammar.one}`
+        : `the connection closed in the middle of the ${this.#grammar.noun}`,
+    );
+  }
+
+  #head(data: Buffer, at: number): number {
+    const joined = this.#pending ? Buffer.concat([this.#pending, data.subarray(at)]) : data.subarray(at);
+    const end = joined.indexOf(HEAD_END);
+    const tooLong = `the ${this.#grammar.noun}'s headers exceed ${MAX_HEAD} bytes`;
+    if (end < 0) {
+      if (joined.length > MAX_HEAD) throw new ProtocolError(tooLong);
+      this.#pending = Buffer.from(joined); // copied: the socket may reuse its buffer
+      return data.length;
+    }
+    if (end > MAX_HEAD) throw new ProtocolError(tooLong);
+    const consumed = end + 4 - (this.#pending?.length ?? 0);
+    this.#pending = undefined;
+    const head = this.#grammar.head(joined.toString("latin1", 0, end));
+    if (head === undefined) return at + consumed;
+    const framing = this.#grammar.framing(head);
+    this.#reusable = head.reusable;
+    if (framing === "chunked") this.#state = State.ChunkSize;
+    else if (framing === "close") this.#state = State.UntilClose;
+    else {
+      this.#remaining = framing;
+      this.#state = framing === 0 ? State.Done : State.Length;
+    }
+    this.#events.onHead(head);
+    if (this.#state === State.Done) this.#events.onEnd();
+    return at + consumed;
+  }
+
+  /** A chunk-size line, the CRLF after a chunk's data, or a trailer line. */
+  #line(data: Buffer, at: number): number {
+    const newline = data.indexOf(10, at);
+    if (newline < 0) {
+      const held = (this.#pending?.length ?? 0) + data.length - at;
+      if (held > MAX_LINE) throw new ProtocolError("a chunk line is too long");
+      const rest = Buffer.from(data.subarray(at));
+      this.#pending = this.#pending ? Buffer.concat([this.#pending, rest]) : rest;
+      return data.length;
+    }
+    let line = data.toString("latin1", at, newline);
+    if (this.#pending) {
+      line = this.#pending.toString("latin1") + line;
+      this.#pending = undefined;
+    }
+    if (line.length > MAX_LINE) throw new ProtocolError("a chunk line is too long");
+    if (!line.endsWith("\r")) throw new ProtocolError("a chunk line does not end in CRLF");
+    line = line.slice(0, -1);
+    if (this.#state === State.ChunkEnd) {
+      if (line !== "") throw new ProtocolError("a chunk is longer than its size");
+      this.#state = State.ChunkSize;
+    } else if (this.#state === State.ChunkSize) {
+      const match = CHUNK_SIZE.exec(line);
+      if (!match) throw new ProtocolError("invalid chunk size");
+      this.#remaining = Number.parseInt(match[1] as string, 16);
+      this.#state = this.#remaining === 0 ? State.Trailers : State.ChunkData;
+    } else if (line === "") {
+      this.#finish();
+    }
+    return newline + 1;
+  }
+
+  #finish(): void {
+    this.#state = State.Done;
+    this.#events.onEnd();
+  }
+}
+
+/** An upstream's answer on a connection the gateway opened. */
+export class ResponseParser extends MessageParser<ResponseHead> {
+  constructor(events: ParserEvents<ResponseHead>) {
+    super(RESPONSE, events);
+  }
+}
+
+/** An agent's request on a connection to the gateway. */
+export class RequestParser extends MessageParser<RequestHead> {
+  constructor(events: ParserEvents<RequestHead>) {
+    super(REQUEST, events);
+  }
+}
