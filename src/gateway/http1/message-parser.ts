@@ -11,6 +11,9 @@ export class ProtocolError extends Error {
   readonly code = "HTTP_PROTOCOL";
 }
 
+/** The head passed its size limit (a server answers 431). */
+export class HeadTooLarge extends ProtocolError {}
+
 export interface ResponseHead {
   status: number;
   /** Lower-cased names; a repeated header is an array in arrival order. */
@@ -46,6 +49,9 @@ const MAX_LINE = 4 * 1024; // a chunk-size or trailer line
 const HEAD_END = Buffer.from("\r\n\r\n");
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
 const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([!-~]+) HTTP\/1\.([01])$/;
+// Nothing the peer sent is quoted in errors: an upstream's bytes must not reach an error body or the ledger.
+const RESPONSE_BAD_START = "malformed status line (not an HTTP/1.x answer)";
+const REQUEST_BAD_START = "malformed request line (not an HTTP/1.x request)";
 const CHUNK_SIZE = /^([0-9A-Fa-f]{1,12})(?:[ \t]*;[^\r\n]*)?$/;
 
 // Where the parser is in the answer.
@@ -135,7 +141,7 @@ const lineEnd = (text: string) => {
 function parseResponseHead(text: string): ResponseHead {
   const end = lineEnd(text);
   const match = STATUS_LINE.exec(text.slice(0, end));
-  if (!match) throw new ProtocolError("malformed status line (not an HTTP/1.x answer)");
+  if (!match) throw new ProtocolError(RESPONSE_BAD_START);
   const headers = readHeaders(text, end + 2, false);
   const { connection } = headers;
   const keepAlive = headers["keep-alive"];
@@ -151,7 +157,7 @@ function parseResponseHead(text: string): ResponseHead {
 function parseRequestHead(text: string): RequestHead {
   const end = lineEnd(text);
   const match = REQUEST_LINE.exec(text.slice(0, end));
-  if (!match) throw new ProtocolError("malformed request line (not an HTTP/1.x request)");
+  if (!match) throw new ProtocolError(REQUEST_BAD_START);
   const headers = readHeaders(text, end + 2, true) as Record<string, string>;
   const { connection, expect } = headers;
   return {
@@ -163,6 +169,16 @@ function parseRequestHead(text: string): RequestHead {
     reusable: match[3] === "1" && (connection === undefined || !/close/i.test(connection)),
     expectsContinue: expect !== undefined && expect.toLowerCase() === "100-continue",
   };
+}
+
+/** A first line, still unfinished, with a byte no HTTP/1.x start line has (TLS, say): fail now, not at 64 KB. */
+function impossibleStart(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i] as number;
+    if (byte === 13 || byte === 10) return false;
+    if ((byte < 0x20 && byte !== 9) || byte === 0x7f) return true;
+  }
+  return false;
 }
 
 /** How a message's body is framed: its length, chunked, up to the close, or none. */
@@ -184,6 +200,8 @@ interface Grammar<H> {
   noun: "answer" | "request";
   /** The noun with its article, for "closed before …". */
   one: "an answer" | "a request";
+  /** The error for a first line that cannot be HTTP/1.x. */
+  badStart: string;
   /** The parsed head, or undefined for an interim answer (1xx) that the real one follows. */
   head(text: string): H | undefined;
   /** The body's framing; may mark the head not reusable. */
@@ -193,6 +211,7 @@ interface Grammar<H> {
 const RESPONSE: Grammar<ResponseHead> = {
   noun: "answer",
   one: "an answer",
+  badStart: RESPONSE_BAD_START,
   head(text) {
     const head = parseResponseHead(text);
     if (head.status === 101) throw new ProtocolError("the upstream switched protocols");
@@ -218,6 +237,7 @@ const RESPONSE: Grammar<ResponseHead> = {
 const REQUEST: Grammar<RequestHead> = {
   noun: "request",
   one: "a request",
+  badStart: REQUEST_BAD_START,
   head: parseRequestHead,
   framing(head) {
     const coding = head.headers["transfer-encoding"];
@@ -322,11 +342,12 @@ class MessageParser<H extends { reusable: boolean }> {
     const end = joined.indexOf(HEAD_END);
     const tooLong = `the ${this.#grammar.noun}'s headers exceed ${MAX_HEAD} bytes`;
     if (end < 0) {
-      if (joined.length > MAX_HEAD) throw new ProtocolError(tooLong);
+      if (joined.length > MAX_HEAD) throw new HeadTooLarge(tooLong);
+      if (impossibleStart(joined)) throw new ProtocolError(this.#grammar.badStart);
       this.#pending = Buffer.from(joined); // copied: the socket may reuse its buffer
       return data.length;
     }
-    if (end > MAX_HEAD) throw new ProtocolError(tooLong);
+    if (end > MAX_HEAD) throw new HeadTooLarge(tooLong);
     const consumed = end + 4 - (this.#pending?.length ?? 0);
     this.#pending = undefined;
     const head = this.#grammar.head(joined.toString("latin1", 0, end));

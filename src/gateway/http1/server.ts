@@ -6,7 +6,14 @@
  * chunked or sized answers, HEAD, and idle and slow-request timeouts. Broken HTTP gets a 400 and a close.
  */
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
-import { isFieldValue, isToken, ProtocolError, type RequestHead, RequestParser } from "./message-parser.ts";
+import {
+  HeadTooLarge,
+  isFieldValue,
+  isToken,
+  ProtocolError,
+  type RequestHead,
+  RequestParser,
+} from "./message-parser.ts";
 
 const { STATUS_CODES } = process.getBuiltinModule("node:http");
 
@@ -104,7 +111,9 @@ export class Http1Response {
   readonly #bodyless: boolean; // a HEAD request: the head only
   readonly #http10: boolean; // no chunked answers: an unsized body runs to the close
   #status = 200;
-  #headers: Record<string, string | number | undefined> | undefined;
+  #lines = ""; // the handler's header lines, checked when given
+  #sized = false; // the handler set content-length
+  #connectionSet = false; // the handler set connection
   #chunked = false;
   #onClose: (() => void) | undefined;
   headersSent = false;
@@ -119,11 +128,36 @@ export class Http1Response {
     this.closes = !head.reusable;
   }
 
-  /** Sets the status and headers; they go out with the first write, or the end. */
+  /**
+   * Sets the status and headers; they go out with the first write, or the end. Throws TypeError for a
+   * header that cannot go on the wire as given (CR or LF would split the head), with nothing changed.
+   */
   writeHead(status: number, headers: Record<string, string | number | undefined> = {}): this {
     if (this.headersSent) throw new Error("writeHead after the head was sent");
+    let lines = "";
+    let sized = false;
+    let connectionSet = false;
+    let closes = false;
+    for (const name in headers) {
+      const value = headers[name];
+      if (value === undefined) continue;
+      const text = typeof value === "number" ? String(value) : value;
+      if (!isToken(name) || !isFieldValue(text))
+        throw new TypeError(`header ${JSON.stringify(name)} has characters HTTP cannot carry`);
+      const lower = name.toLowerCase();
+      if (lower === "content-length") sized = true;
+      else if (lower === "transfer-encoding") throw new TypeError("the server sets transfer-encoding itself");
+      else if (lower === "connection") {
+        connectionSet = true;
+        closes = /close/i.test(text);
+      }
+      lines += `${name}: ${text}\r\n`;
+    }
     this.#status = status;
-    this.#headers = headers;
+    this.#lines = lines;
+    this.#sized = sized;
+    this.#connectionSet = connectionSet;
+    if (closes) this.closes = true;
     return this;
   }
 
@@ -186,35 +220,20 @@ export class Http1Response {
   /** The head; `length` is the whole body's when end() carries it all. */
   #head(length: number | undefined): string {
     const status = this.#status;
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\ndate: ${httpDate()}\r\n`;
-    let sized = false;
-    let connection = false;
-    const headers = this.#headers ?? {};
-    for (const name in headers) {
-      const value = headers[name];
-      if (value === undefined) continue;
-      const text = typeof value === "number" ? String(value) : value;
-      if (!isToken(name) || !isFieldValue(text))
-        throw new TypeError(`header ${JSON.stringify(name)} has characters HTTP cannot carry`);
-      const lower = name.toLowerCase();
-      if (lower === "content-length") sized = true;
-      else if (lower === "transfer-encoding") throw new TypeError("the server sets transfer-encoding itself");
-      else if (lower === "connection") {
-        connection = true;
-        if (/close/i.test(text)) this.closes = true;
-      }
-      head += `${name}: ${text}\r\n`;
-    }
+    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\ndate: ${httpDate()}\r\n${this.#lines}`;
     const empty = status === 204 || status === 304 || (status >= 100 && status < 200);
-    if (!sized && !empty) {
+    if (!this.#sized && !empty) {
       if (length !== undefined) head += `content-length: ${length}\r\n`;
       else if (this.#http10)
         this.closes = true; // the body runs to the close
-      else this.#chunked = true;
+      else {
+        this.#chunked = true;
+        head += "transfer-encoding: chunked\r\n";
+      }
     }
-    if (this.#chunked) head += "transfer-encoding: chunked\r\n";
-    if (this.closes) head += connection ? "" : "connection: close\r\n";
-    else head += `${connection ? "" : "connection: keep-alive\r\n"}${this.#connection.keepAliveLine}`;
+    if (this.closes) head += this.#connectionSet ? "" : "connection: close\r\n";
+    else
+      head += `${this.#connectionSet ? "" : "connection: keep-alive\r\n"}${this.#connection.keepAliveLine}`;
     return `${head}\r\n`;
   }
 }
@@ -247,9 +266,9 @@ class Connection {
     return this.#server.keepAliveLine;
   }
 
-  /** Waiting for a request, with none begun. */
+  /** Waiting for a request with none begun, or closing (waiting for the client to close its side). */
   get idle(): boolean {
-    return this.#response === undefined && this.#parser.idle;
+    return this.#closed || (this.#response === undefined && this.#parser.idle);
   }
 
   /** A request is arriving (its head or body not yet whole), so the receive timeout applies. */
@@ -296,8 +315,8 @@ class Connection {
     if (held) this.#feed(held);
   }
 
+  /** Drops the connection now, even one already closing. */
   destroy(): void {
-    if (this.#closed) return;
     this.#closed = true;
     this.socket.destroy();
   }
@@ -345,7 +364,7 @@ class Connection {
   #broken(err: Error): void {
     this.#request?.complete(err);
     if (this.#response?.headersSent || !(err instanceof ProtocolError)) return this.destroy();
-    const status = err.message.includes("exceed") ? 431 : 400;
+    const status = err instanceof HeadTooLarge ? 431 : 400;
     const body = JSON.stringify({
       error: { message: `bad request: ${err.message}`, type: "invalid_request" },
     });

@@ -242,6 +242,7 @@ test("a broken request is a ProtocolError: both framings, another coding, a bad 
   const cases: [string, RegExp][] = [
     ["GET /\r\n\r\n", /^malformed request line \(not an HTTP\/1.x request\)$/],
     ["GET / HTTP/2.0\r\n\r\n", /malformed request line/],
+    ["\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", /malformed request line/], // a TLS hello, still unfinished
     ["GET /a b HTTP/1.1\r\n\r\n", /malformed request line/],
     ["POST / HTTP/1.1\r\ncontent-length: 1\r\ntransfer-encoding: chunked\r\n\r\n", /both content-length/],
     ["POST / HTTP/1.1\r\ntransfer-encoding: chunked, gzip\r\n\r\n", /other than chunked/],
