@@ -4,6 +4,7 @@ import type { Store } from "../ledger/store.ts";
 import { createAccounting } from "./accounting.ts";
 import { contextWindow, estimateTokens } from "./context-guard.ts";
 import { type ClientFormat, errorResponse, sendError } from "./errors.ts";
+import { ProtocolError } from "./http1/message-parser.ts";
 import {
   createHttp1Server,
   type Http1Request,
@@ -177,6 +178,8 @@ export function createGateway(options: GatewayOptions) {
   /** Handles one request; never throws (an unexpected error becomes a 500 in the caller's format). */
   function handleSafely(req: Http1Request, res: Http1Response): void {
     handle(req, res).catch((err: unknown) => {
+      // The client broke HTTP or left mid-body: the server has answered 400 or the connection is gone.
+      if (err instanceof ProtocolError) return;
       store.append({ kind: "gateway.internal_error", data: { message: (err as Error).message } });
       sendError(
         res,
@@ -190,7 +193,6 @@ export function createGateway(options: GatewayOptions) {
   }
 
   return {
-    handle: handleSafely,
     /** The HTTP server for this gateway (not listening yet); bodies over gateway.maxBodySize are not kept. */
     server(): Http1Server {
       return createHttp1Server(handleSafely, {

@@ -1,7 +1,9 @@
 /** Budgets, every context-guard strategy, bad input in the caller's format, and no real key anywhere it should not be. */
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
+import { once } from "node:events";
 import { createServer, request } from "node:http";
+import { connect } from "node:net";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
 import { createSimulator } from "../../src/sim/simulator.ts";
@@ -144,7 +146,18 @@ test("bad input gets a clear error in the caller's format and the gateway keeps 
     if (path === "/v1/messages") assert.equal(parsed.type, "error");
     else assert.ok(parsed.error);
   }
+  // A client that stops halfway through its body: a 400 that says so, and no error of the gateway's own.
+  const socket = connect(Number(new URL(gw.url).port), "127.0.0.1");
+  let answer = "";
+  socket.on("data", (data: Buffer) => (answer += data.toString()));
+  socket.end(
+    `POST /v1/chat/completions HTTP/1.1\r\nhost: gw\r\nauthorization: Bearer ${key}\r\n` +
+      'content-length: 500\r\n\r\n{"model":',
+  );
+  await once(socket, "close");
+  assert.match(answer, /^HTTP\/1\.1 400 .*closed in the middle of the request/s);
   assert.equal((await post(gw.url, "/v1/chat/completions", key, hello)).status, 200, "still serving");
+  assert.deepEqual(gw.store.query({ kind: "gateway.internal_error" }), []);
 });
 
 test("an upstream sending garbage gets a clear 502; a client leaving mid-stream aborts the upstream", async (t) => {
