@@ -65,14 +65,15 @@ export async function relayResponse(o: RelayOptions): Promise<void> {
       const tap = createUsageTap(o.providerKind);
       for await (const chunk of source) {
         tap.push(chunk);
-        o.res.write(chunk);
+        // A caller reading slowly: stop pulling, so the upstream is paused once 64 KB wait.
+        if (!o.res.write(chunk)) await o.res.drained();
       }
       usage = tap.usage();
     } else {
       const stream = streamFor(o.client, o.providerKind, source, o.model, (seen) => {
         usage = seen;
       });
-      for await (const text of stream) o.res.write(text);
+      for await (const text of stream) if (!o.res.write(text)) await o.res.drained();
     }
     o.res.end();
   } catch (err) {

@@ -223,3 +223,57 @@ test("no real provider key in the ledger, the logs or any error body", async (t)
   for (const body of bodies) assert.ok(!body.includes(REAL_KEY));
   assert.ok(files.includes("ledger.db"));
 });
+
+test("a client that does not read its stream holds the upstream back instead of the gateway buffering it", async (t) => {
+  const total = 100 * 1024 * 1024;
+  const frame = Buffer.from(
+    `data: ${JSON.stringify({
+      id: "c",
+      object: "chat.completion.chunk",
+      created: 1,
+      model: "x",
+      choices: [{ index: 0, delta: { content: "a".repeat(64 * 1024) }, finish_reason: null }],
+    })}\n\n`,
+  );
+  let sent = 0;
+  const upstream = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    void (async () => {
+      while (sent < total && !res.destroyed) {
+        sent += frame.length;
+        if (!res.write(frame)) await once(res, "drain").catch(() => undefined);
+      }
+      res.end("data: [DONE]\n\n");
+    })();
+  });
+  await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
+  t.after(() => {
+    upstream.closeAllConnections();
+    upstream.close();
+  });
+  process.env.GUARD_KEY = REAL_KEY;
+  const gw = await startGateway(
+    t,
+    `version: 1
+providers:
+  - { id: up, kind: openai, baseUrl: http://127.0.0.1:${(upstream.address() as { port: number }).port}/v1, keys: [{ env: GUARD_KEY }] }
+models:
+  main: [{ provider: up, model: x }]
+agents:
+  - { name: coder, command: x, workspace: /tmp }
+`,
+  );
+  const body = JSON.stringify({ ...hello, stream: true });
+  const socket = connect(Number(new URL(gw.url).port), "127.0.0.1");
+  socket.pause(); // an agent that stops reading
+  socket.write(
+    `POST /v1/chat/completions HTTP/1.1\r\nhost: gw\r\nauthorization: Bearer ${gw.key("coder")}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  const held = sent;
+  socket.destroy();
+  assert.ok(held > 0, "the stream started");
+  assert.ok(held < total / 2, `the upstream sent ${held} of ${total} bytes to a client that read none`);
+});

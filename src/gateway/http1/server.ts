@@ -189,6 +189,11 @@ export class Http1Response {
     this.#connection.answered(this);
   }
 
+  /** Resolves once the socket has room again after write() said false (or the connection is gone). */
+  drained(): Promise<void> {
+    return this.#connection.drained();
+  }
+
   /** Drops the connection: the client sees the answer cut off. */
   destroy(): void {
     this.#connection.destroy();
@@ -302,6 +307,20 @@ class Connection {
     if (tail !== undefined) this.socket.write(tail, "latin1");
     this.socket.uncork();
     return this.socket.writableLength < this.socket.writableHighWaterMark;
+  }
+
+  drained(): Promise<void> {
+    const socket = this.socket;
+    if (this.#closed || socket.writableLength < socket.writableHighWaterMark) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        socket.off("drain", done);
+        socket.off("close", done);
+        resolve();
+      };
+      socket.on("drain", done);
+      socket.on("close", done);
+    });
   }
 
   /** The current answer is finished: once its request is whole too, go on to the next one. */

@@ -288,3 +288,31 @@ test("a request cut off mid-body fails its body() read and is not answered", asy
   for (let i = 0; i < 50 && failure === undefined; i++) await sleep(10);
   assert.match(String(failure), /closed in the middle of the request/);
 });
+
+test("a writer that waits for drained() is held back by a client that does not read", async (t) => {
+  const total = 48 * 1024 * 1024;
+  const piece = Buffer.alloc(64 * 1024, 97);
+  let written = 0;
+  const { port } = await serve(t, (_req, res) => {
+    res.writeHead(200, { "content-type": "application/octet-stream" });
+    void (async () => {
+      while (written < total) {
+        written += piece.length;
+        if (!res.write(piece)) await res.drained();
+      }
+      res.end();
+    })();
+  });
+  const socket = connect(port, "127.0.0.1");
+  socket.pause();
+  socket.write("GET /big HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n");
+  await sleep(300);
+  const held = written;
+  assert.ok(held < total / 2, `the writer went on to ${held} of ${total} bytes while nobody read`);
+  let received = 0;
+  socket.on("data", (data: Buffer) => (received += data.length));
+  socket.resume();
+  await once(socket, "close");
+  assert.equal(written, total);
+  assert.ok(received > total, "every byte arrived (with the head and chunk lines)");
+});
