@@ -54,7 +54,7 @@ const RESPONSE_BAD_START = "malformed status line (not an HTTP/1.x answer)";
 const REQUEST_BAD_START = "malformed request line (not an HTTP/1.x request)";
 const CHUNK_SIZE = /^([0-9A-Fa-f]{1,12})(?:[ \t]*;[^\r\n]*)?$/;
 
-// Where the parser is in the answer.
+// Where the parser is in the message.
 const State = {
   Head: 0,
   Length: 1,
