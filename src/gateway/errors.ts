@@ -1,5 +1,5 @@
 /** Errors in the caller's own protocol, with an honest status and a Retry-After where one applies. */
-import type { Http1Response } from "./http1/server.ts";
+import type { Http1Response } from "./http1/response.ts";
 import { anthropicErrorBody, openaiErrorBody } from "./protocols/errors.ts";
 
 export type ClientFormat = "openai" | "anthropic" | "responses";

@@ -4,13 +4,10 @@ import type { Store } from "../ledger/store.ts";
 import { createAccounting } from "./accounting.ts";
 import { contextWindow, estimateTokens } from "./context-guard.ts";
 import { type ClientFormat, errorResponse, sendError } from "./errors.ts";
-import { ProtocolError } from "./http1/message-parser.ts";
-import {
-  createHttp1Server,
-  type Http1Request,
-  type Http1Response,
-  type Http1Server,
-} from "./http1/server.ts";
+import { ProtocolError } from "./http1/message-heads.ts";
+import type { Http1Request } from "./http1/request.ts";
+import type { Http1Response } from "./http1/response.ts";
+import { Http1Server } from "./http1/server.ts";
 import { createProviderRuntime } from "./provider-pool.ts";
 import { type Candidate, route } from "./router.ts";
 import { normalizeRequest } from "./translate.ts";
@@ -195,7 +192,7 @@ export function createGateway(options: GatewayOptions) {
   return {
     /** The HTTP server for this gateway (not listening yet); bodies over gateway.maxBodySize are not kept. */
     server(): Http1Server {
-      return createHttp1Server(handleSafely, {
+      return new Http1Server(handleSafely, {
         maxBodySize: config.gateway.maxBodySize,
         keepAliveMs: 65_000,
       });

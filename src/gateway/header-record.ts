@@ -1,6 +1,6 @@
-/** Upstream response headers as node:http parses them (lower-cased names), and reading one value. */
+/** An upstream answer's headers as the gateway's parser reads them (lower-cased names), and reading one value. */
 
-/** node:http's `IncomingMessage.headers`: built once per response, read by the router and the limiter. */
+/** Shaped like node:http's `IncomingMessage.headers`: built once per answer, read by the router and the limiter. */
 export type HeaderRecord = Record<string, string | string[] | undefined>;
 
 /** The first value of a header, by its lower-case name. */

@@ -7,7 +7,7 @@ import type { Accounting, Usage } from "./accounting.ts";
 import { estimateTokens, middleOut } from "./context-guard.ts";
 import { type ClientFormat, errorResponse, sendError } from "./errors.ts";
 import { NoUsableKey, type ProviderRuntime, QueueTimeout } from "./provider-runtime.ts";
-import type { Http1Response } from "./http1/server.ts";
+import type { Http1Response } from "./http1/response.ts";
 import { relayResponse } from "./relay.ts";
 import { payloadFor } from "./translate.ts";
 import { sendAttempt } from "./upstream.ts";

@@ -5,7 +5,7 @@
 import type { FlotillaConfig } from "../config/schema.ts";
 import { type HeaderRecord, headerValue } from "./header-record.ts";
 import { type Exchange, type ExchangeHandler, Http1Pool } from "./http1/connection-pool.ts";
-import { ProtocolError } from "./http1/message-parser.ts";
+import { ProtocolError } from "./http1/message-heads.ts";
 import { ResponseBody } from "./response-body.ts";
 import type { CancelSignal } from "./cancel-signal.ts";
 

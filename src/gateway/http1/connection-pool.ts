@@ -7,7 +7,8 @@
 import { connect as connectTcp, isIP, type Socket } from "node:net";
 import { connect as connectTls, type ConnectionOptions } from "node:tls";
 import type { HeaderRecord } from "../header-record.ts";
-import { isFieldValue, isToken, ProtocolError, type ResponseHead, ResponseParser } from "./message-parser.ts";
+import { isFieldValue, isToken, ProtocolError, type ResponseHead } from "./message-heads.ts";
+import { ResponseParser } from "./message-parser.ts";
 
 /** What one request is told, in order: a head, data, then an end; or an error at any point. */
 export interface ExchangeHandler {

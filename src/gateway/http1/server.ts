@@ -6,14 +6,10 @@
  * chunked or sized answers, HEAD, and idle and slow-request timeouts. Broken HTTP gets a 400 and a close.
  */
 import { createServer as createTcpServer, type Server, type Socket } from "node:net";
-import {
-  HeadTooLarge,
-  isFieldValue,
-  isToken,
-  ProtocolError,
-  type RequestHead,
-  RequestParser,
-} from "./message-parser.ts";
+import { HeadTooLarge, ProtocolError, type RequestHead } from "./message-heads.ts";
+import { RequestParser } from "./message-parser.ts";
+import { Http1Request } from "./request.ts";
+import { type AnswerConnection, Http1Response } from "./response.ts";
 
 const { STATUS_CODES } = process.getBuiltinModule("node:http");
 
@@ -28,223 +24,8 @@ export interface Http1ServerOptions {
 
 export type Http1Handler = (req: Http1Request, res: Http1Response) => void;
 
-/** One request: its head at once, its body read whole with body(). */
-export class Http1Request {
-  readonly method: string;
-  readonly url: string;
-  readonly headers: Readonly<Record<string, string>>;
-  /** The connection (one object per connection, for per-connection caches). */
-  readonly socket: Socket;
-  readonly #limit: number;
-  #chunks: Buffer[] = [];
-  #size = 0;
-  #result: Promise<Buffer | undefined> | undefined;
-  #settle: ((body: Buffer | undefined) => void) | undefined;
-  #fail: ((err: Error) => void) | undefined;
-  #outcome: { body: Buffer | undefined } | { error: Error } | undefined;
-
-  constructor(head: RequestHead, socket: Socket, limit: number) {
-    this.method = head.method;
-    this.url = head.url;
-    this.headers = head.headers;
-    this.socket = socket;
-    this.#limit = limit;
-  }
-
-  /** The whole body; undefined once it passes the server's maxBodySize (sooner than its end). */
-  body(): Promise<Buffer | undefined> {
-    this.#result ??= new Promise((resolve, reject) => {
-      const outcome = this.#outcome;
-      if (outcome === undefined) {
-        this.#settle = resolve;
-        this.#fail = reject;
-      } else if ("error" in outcome) reject(outcome.error);
-      else resolve(outcome.body);
-    });
-    return this.#result;
-  }
-
-  /** The server's: the next bytes of the body. */
-  receive(chunk: Buffer): void {
-    if (this.#outcome !== undefined) return; // over the limit: drained, not kept
-    this.#size += chunk.length;
-    if (this.#size <= this.#limit) return void this.#chunks.push(chunk);
-    this.#chunks = [];
-    this.#done({ body: undefined });
-  }
-
-  /** The server's: the body is complete, or broke (`err`). */
-  complete(err?: Error): void {
-    if (this.#outcome !== undefined) return;
-    const chunks = this.#chunks;
-    this.#chunks = [];
-    this.#done(
-      err ? { error: err } : { body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, this.#size) },
-    );
-  }
-
-  #done(outcome: { body: Buffer | undefined } | { error: Error }): void {
-    this.#outcome = outcome;
-    if ("error" in outcome) this.#fail?.(outcome.error);
-    else this.#settle?.(outcome.body);
-  }
-}
-
-// The Date header, rebuilt at most once a second.
-let dateText = "";
-let dateSecond = 0;
-function httpDate(): string {
-  const second = Math.floor(Date.now() / 1000);
-  if (second !== dateSecond) {
-    dateSecond = second;
-    dateText = new Date(second * 1000).toUTCString();
-  }
-  return dateText;
-}
-
-const CRLF = "\r\n";
-const LAST_CHUNK = "0\r\n\r\n";
-
-/** One answer, written the way node:http's ServerResponse is driven: writeHead, then write and end. */
-export class Http1Response {
-  readonly #connection: Connection;
-  readonly #bodyless: boolean; // a HEAD request: the head only
-  readonly #http10: boolean; // no chunked answers: an unsized body runs to the close
-  #status = 200;
-  #lines = ""; // the handler's header lines, checked when given
-  #sized = false; // the handler set content-length
-  #connectionSet = false; // the handler set connection
-  #chunked = false;
-  #onClose: (() => void) | undefined;
-  headersSent = false;
-  writableFinished = false;
-  /** The connection closes after this answer (the client or the handler asked). */
-  closes: boolean;
-
-  constructor(connection: Connection, head: RequestHead) {
-    this.#connection = connection;
-    this.#bodyless = head.method === "HEAD";
-    this.#http10 = head.http10;
-    this.closes = !head.reusable;
-  }
-
-  /**
-   * Sets the status and headers; they go out with the first write, or the end. Throws TypeError for a
-   * header that cannot go on the wire as given (CR or LF would split the head), with nothing changed.
-   */
-  writeHead(status: number, headers: Record<string, string | number | undefined> = {}): this {
-    if (this.headersSent) throw new Error("writeHead after the head was sent");
-    let lines = "";
-    let sized = false;
-    let connectionSet = false;
-    let closes = false;
-    for (const name in headers) {
-      const value = headers[name];
-      if (value === undefined) continue;
-      const text = typeof value === "number" ? String(value) : value;
-      if (!isToken(name) || !isFieldValue(text))
-        throw new TypeError(`header ${JSON.stringify(name)} has characters HTTP cannot carry`);
-      const lower = name.toLowerCase();
-      if (lower === "content-length") sized = true;
-      else if (lower === "transfer-encoding") throw new TypeError("the server sets transfer-encoding itself");
-      else if (lower === "connection") {
-        connectionSet = true;
-        closes = /close/i.test(text);
-      }
-      lines += `${name}: ${text}\r\n`;
-    }
-    this.#status = status;
-    this.#lines = lines;
-    this.#sized = sized;
-    this.#connectionSet = connectionSet;
-    if (closes) this.closes = true;
-    return this;
-  }
-
-  /** Sends the head now (a stream's first frame may be a while). */
-  flushHeaders(): void {
-    if (!this.headersSent) this.#send(this.#head(undefined), undefined);
-  }
-
-  /** Sends body bytes; false when the socket's buffer is full (the caller may wait for it to drain). */
-  write(chunk: string | Uint8Array): boolean {
-    if (this.writableFinished) return false;
-    const head = this.headersSent ? "" : this.#head(undefined);
-    if (this.#bodyless || chunk.length === 0) return head === "" || this.#send(head, undefined);
-    if (!this.#chunked) return this.#send(head, chunk);
-    const size = `${head}${Buffer.byteLength(chunk).toString(16)}${CRLF}`;
-    return this.#send(size, chunk, CRLF);
-  }
-
-  /** Sends the last bytes and finishes the answer. */
-  end(chunk?: string | Uint8Array): void {
-    if (this.writableFinished) return;
-    if (!this.headersSent) {
-      const body = this.#bodyless ? undefined : chunk;
-      this.#send(this.#head(chunk === undefined ? 0 : Buffer.byteLength(chunk)), body);
-    } else if (chunk !== undefined && chunk.length > 0) this.write(chunk);
-    if (this.#chunked && !this.#bodyless) this.#send(LAST_CHUNK, undefined);
-    this.writableFinished = true;
-    this.#closed();
-    this.#connection.answered(this);
-  }
-
-  /** Resolves once the socket has room again after write() said false (or the connection is gone). */
-  drained(): Promise<void> {
-    return this.#connection.drained();
-  }
-
-  /** Drops the connection: the client sees the answer cut off. */
-  destroy(): void {
-    this.#connection.destroy();
-  }
-
-  /** `fn` runs once the answer is finished or its connection is gone (read writableFinished to tell). */
-  once(event: "close", fn: () => void): this {
-    const before = this.#onClose;
-    this.#onClose = before ? () => (before(), fn()) : fn;
-    return this;
-  }
-
-  /** The server's: the connection is gone. */
-  connectionClosed(): void {
-    this.#closed();
-  }
-
-  #closed(): void {
-    const fn = this.#onClose;
-    this.#onClose = undefined;
-    fn?.();
-  }
-
-  #send(text: string, body: string | Uint8Array | undefined, tail?: string): boolean {
-    this.headersSent = true;
-    return this.#connection.send(text, body, tail);
-  }
-
-  /** The head; `length` is the whole body's when end() carries it all. */
-  #head(length: number | undefined): string {
-    const status = this.#status;
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\ndate: ${httpDate()}\r\n${this.#lines}`;
-    const empty = status === 204 || status === 304 || (status >= 100 && status < 200);
-    if (!this.#sized && !empty) {
-      if (length !== undefined) head += `content-length: ${length}\r\n`;
-      else if (this.#http10)
-        this.closes = true; // the body runs to the close
-      else {
-        this.#chunked = true;
-        head += "transfer-encoding: chunked\r\n";
-      }
-    }
-    if (this.closes) head += this.#connectionSet ? "" : "connection: close\r\n";
-    else
-      head += `${this.#connectionSet ? "" : "connection: keep-alive\r\n"}${this.#connection.keepAliveLine}`;
-    return `${head}\r\n`;
-  }
-}
-
 /** Reads requests off one socket and answers them in order. */
-class Connection {
+class Connection implements AnswerConnection {
   readonly socket: Socket;
   readonly #server: Http1Server;
   #parser: RequestParser;
@@ -306,12 +87,12 @@ class Connection {
     this.socket.write(body);
     if (tail !== undefined) this.socket.write(tail, "latin1");
     this.socket.uncork();
-    return this.socket.writableLength < this.socket.writableHighWaterMark;
+    return this.#hasRoom();
   }
 
   drained(): Promise<void> {
     const socket = this.socket;
-    if (this.#closed || socket.writableLength < socket.writableHighWaterMark) return Promise.resolve();
+    if (this.#closed || this.#hasRoom()) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         socket.off("drain", done);
@@ -321,6 +102,10 @@ class Connection {
       socket.on("drain", done);
       socket.on("close", done);
     });
+  }
+
+  #hasRoom(): boolean {
+    return this.socket.writableLength < this.socket.writableHighWaterMark;
   }
 
   /** The current answer is finished: once its request is whole too, go on to the next one. */
@@ -436,8 +221,8 @@ export class Http1Server {
       this.#connections.add(new Connection(this, socket));
     });
     // One timer for every connection's timeouts, rather than one per socket re-armed on every request.
-    const every = Math.max(Math.min(this.#keepAliveMs, this.#receiveTimeoutMs) / 4, 10);
-    this.#sweeper = setInterval(() => this.#sweep(), Math.min(every, 1000)).unref();
+    const every = Math.min(this.#keepAliveMs, this.#receiveTimeoutMs) / 4; // a quarter of the shorter, 10 ms to 1 s
+    this.#sweeper = setInterval(() => this.#sweep(), Math.min(Math.max(every, 10), 1000)).unref();
     this.net.on("close", () => clearInterval(this.#sweeper));
   }
 
@@ -464,8 +249,4 @@ export class Http1Server {
         connection.destroy();
     }
   }
-}
-
-export function createHttp1Server(handler: Http1Handler, options: Http1ServerOptions): Http1Server {
-  return new Http1Server(handler, options);
 }

@@ -7,10 +7,9 @@ import { test } from "node:test";
 import {
   ProtocolError,
   type RequestHead,
-  RequestParser,
   type ResponseHead,
-  ResponseParser,
-} from "../../../src/gateway/http1/message-parser.ts";
+} from "../../../src/gateway/http1/message-heads.ts";
+import { RequestParser, ResponseParser } from "../../../src/gateway/http1/message-parser.ts";
 
 interface Parsed {
   heads: ResponseHead[];

@@ -10,8 +10,8 @@ import { type AddressInfo, connect, type Socket } from "node:net";
 import { type TestContext, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
-  createHttp1Server,
   type Http1Handler,
+  Http1Server,
   type Http1ServerOptions,
 } from "../../../src/gateway/http1/server.ts";
 
@@ -33,7 +33,7 @@ const echo: Http1Handler = (req, res) => {
 };
 
 async function serve(t: TestContext, handler: Http1Handler, options: Partial<Http1ServerOptions> = {}) {
-  const server = createHttp1Server(handler, { maxBodySize: 1024, ...options });
+  const server = new Http1Server(handler, { maxBodySize: 1024, ...options });
   let connections = 0;
   server.net.on("connection", () => connections++);
   await new Promise<void>((resolve) => server.net.listen(0, "127.0.0.1", resolve));
