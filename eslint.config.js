@@ -48,5 +48,23 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // Layers point down only: the foundation (config, ledger, errors) imports nothing from the domain above it.
+    files: ["src/config/**/*.ts", "src/ledger/**/*.ts", "src/errors.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "/(supervisor|gateway|constitution|migrations|fleet|isolation|api|cli|daemon)(/|\\.ts$)",
+              message:
+                "config/, ledger/ and errors.ts are the foundation: move the type down instead of the import up.",
+            },
+          ],
+        },
+      ],
+    },
+  },
   { files: ["eslint.config.js"], rules: { "no-restricted-syntax": "off" } },
 );

@@ -2,11 +2,11 @@
  * The daemon process (started through bin/flotilla-daemon.js). `flotilla up` validates the config, then
  * hands it over on stdin, so the daemon never loads the YAML parser or the schema library (it stays small).
  */
-import type { Settlement } from "./config/apply-journal.ts";
+import type { Settlement } from "./migrations/apply-journal.ts";
 import type { LoadedConfig } from "./config/load.ts";
 import { startDaemon } from "./daemon.ts";
 import { isFlotillaError } from "./errors.ts";
-import type { FleetWiring } from "./gateway/fleet-wiring.ts";
+import type { FleetWiring } from "./fleet/fleet-wiring.ts";
 import type { NewEvent } from "./ledger/store.ts";
 
 interface Handoff {

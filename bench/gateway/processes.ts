@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { GATEWAY_NODE_FLAGS } from "../../src/gateway/fleet-wiring.ts";
+import { GATEWAY_NODE_FLAGS } from "../../src/fleet/fleet-wiring.ts";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));
 const ROOT = join(HERE, "../..");

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = join(ROOT, "bin/flotilla.js");
 const PM2 = join(ROOT, "node_modules/pm2/bin/pm2");
 const AGENT = join(ROOT, "examples/agents/example-agent.ts");

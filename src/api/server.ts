@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { FlotillaError, isFlotillaError } from "../errors.ts";
-import type { ApplyRequest, Migrator } from "../config/migrator.ts";
+import type { ApplyRequest, Migrator } from "../migrations/migrator.ts";
 import type { Constitution } from "../constitution/service.ts";
 import type { Store } from "../ledger/store.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";

@@ -1,7 +1,7 @@
 /** `flotilla backup` and `flotilla restore [ID] [--yes]`: restores go through the same migration path as `config apply`. */
-import { validateProposed } from "../config/apply-input.ts";
-import { createBackup, listBackups, readBackup } from "../config/backups.ts";
-import { readLastKnownGood } from "../config/last-known-good.ts";
+import { validateProposed } from "../migrations/apply-input.ts";
+import { createBackup, listBackups, readBackup } from "../migrations/backups.ts";
+import { readLastKnownGood } from "../migrations/last-known-good.ts";
 import { findConfigFile, type LoadedConfig, loadConfig } from "../config/load.ts";
 import { FlotillaError, isFlotillaError } from "../errors.ts";
 import { type Command, type CommandInput, print, printJson } from "./command.ts";

@@ -1,6 +1,6 @@
 /** `flotilla key <agent>`: prints the agent's virtual key for the gateway (what the supervisor injects as OPENAI_API_KEY). */
 import { FlotillaError } from "../errors.ts";
-import { gatewayUrl } from "../gateway/fleet-wiring.ts";
+import { gatewayUrl } from "../fleet/fleet-wiring.ts";
 import { ensureGatewaySecret, virtualKey } from "../gateway/virtual-keys.ts";
 import { ensureStateDir } from "../api/daemon-files.ts";
 import { type Command, print, printJson } from "./command.ts";

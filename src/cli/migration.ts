@@ -6,15 +6,15 @@
 import { createInterface } from "node:readline/promises";
 import { connectDaemon } from "../api/client.ts";
 import { readDaemonInfo } from "../api/daemon-files.ts";
-import { checkFixedSections, readProposed, validateProposed } from "../config/apply-input.ts";
-import { writeSide } from "../config/apply-journal.ts";
-import { createBackup } from "../config/backups.ts";
+import { checkFixedSections, readProposed, validateProposed } from "../migrations/apply-input.ts";
+import { writeSide } from "../migrations/apply-journal.ts";
+import { createBackup } from "../migrations/backups.ts";
 import { type LoadedConfig, resolveConfig, validateConfigText } from "../config/load.ts";
-import type { ApplyResult } from "../config/migrator.ts";
-import { computePlan, type Plan, renderPlan } from "../config/plan.ts";
-import { unifiedDiff } from "../config/unified-diff.ts";
+import type { ApplyResult } from "../migrations/migrator.ts";
+import { computePlan, type Plan, renderPlan } from "../migrations/plan.ts";
+import { unifiedDiff } from "../migrations/unified-diff.ts";
 import { FlotillaError } from "../errors.ts";
-import { fleetWiring } from "../gateway/fleet-wiring.ts";
+import { fleetWiring } from "../fleet/fleet-wiring.ts";
 import { print, printJson } from "./command.ts";
 
 export interface MigrationInput {

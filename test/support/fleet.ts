@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 
 export { isAlive as pidAlive } from "../../src/supervisor/process-tree.ts";
 
-export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const BIN = join(ROOT, "bin/flotilla.js");
 export const EXAMPLE_AGENT = join(ROOT, "examples/agents/example-agent.ts");
 export const NODE = process.execPath;

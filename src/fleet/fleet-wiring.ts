@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import type { LoadedConfig } from "../config/load.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import { ensureStateDir } from "../api/daemon-files.ts";
-import { ensureGatewaySecret, virtualKey } from "./virtual-keys.ts";
+import { ensureGatewaySecret, virtualKey } from "../gateway/virtual-keys.ts";
 
 export const GATEWAY_AGENT = "gateway";
 export const SIMULATOR_AGENT = "simulator";

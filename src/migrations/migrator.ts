@@ -5,12 +5,12 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { FlotillaError } from "../errors.ts";
-import type { FleetWiring } from "../gateway/fleet-wiring.ts";
+import type { FleetWiring } from "../fleet/fleet-wiring.ts";
 import type { Store } from "../ledger/store.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import { clearJournal, type JournalFile, writeJournal, writeSide } from "./apply-journal.ts";
 import { type GateFailure, healthGate } from "./health-gate.ts";
-import type { LoadedConfig } from "./load.ts";
+import type { LoadedConfig } from "../config/load.ts";
 import { computePlan, type FleetSpec, fixedSectionProblem, fleetOf, type Plan, planIsEmpty } from "./plan.ts";
 
 /** What the CLI posts to /v1/config/apply. */

@@ -1,7 +1,7 @@
 /** Validates a config proposed for `config apply` or `restore`, as the text of the live config file, in one line. */
 import { readFileSync } from "node:fs";
 import { FlotillaError } from "../errors.ts";
-import { type LoadedConfig, resolveConfig, validateConfigText } from "./load.ts";
+import { type LoadedConfig, resolveConfig, validateConfigText } from "../config/load.ts";
 import { fixedSectionProblem } from "./plan.ts";
 
 /** Reads a proposed config file; a missing or unreadable file is a clear error. */

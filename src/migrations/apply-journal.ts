@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { FlotillaError } from "../errors.ts";
-import { writeFileAtomic, writeManagedFile } from "./managed-files.ts";
+import { writeFileAtomic, writeManagedFile } from "../config/managed-files.ts";
 
 export type ApplyPhase = "applying" | "committed" | "rolling_back";
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { Store } from "../ledger/store.ts";
 import type { AgentStatus } from "../supervisor/agent-runner.ts";
 import { createBackup } from "./backups.ts";
-import { writeFileAtomic } from "./managed-files.ts";
+import { writeFileAtomic } from "../config/managed-files.ts";
 import type { RunningConfig } from "./migrator.ts";
 
 export interface LastKnownGood {

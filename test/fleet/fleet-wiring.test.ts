@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadConfig } from "../../src/config/load.ts";
-import { fleetWiring } from "../../src/gateway/fleet-wiring.ts";
+import { fleetWiring } from "../../src/fleet/fleet-wiring.ts";
 import { virtualKey } from "../../src/gateway/virtual-keys.ts";
 
 test("the simulator and the gateway are supervised before the agents; secrets go to the gateway only; agents get URLs and their key", (t) => {

@@ -6,8 +6,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { FlotillaError } from "../errors.ts";
-import { managedPaths, writeFileAtomic } from "./managed-files.ts";
-import type { FlotillaConfig, SecretRef } from "./schema.ts";
+import { managedPaths, writeFileAtomic } from "../config/managed-files.ts";
+import type { FlotillaConfig, SecretRef } from "../config/schema.ts";
 
 export type BackupRole = "config" | "constitution" | "managed";
 

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { Store } from "../ledger/store.ts";
-import { lastWritten, managedPaths } from "./managed-files.ts";
+import { lastWritten, managedPaths } from "../config/managed-files.ts";
 import { unifiedDiff } from "./unified-diff.ts";
 
 export interface DriftOptions {

@@ -4,13 +4,13 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mock, test, type TestContext } from "node:test";
-import { readJournal, settleJournal, writeJournal } from "../../src/config/apply-journal.ts";
-import { createBackup, listBackups, readBackup } from "../../src/config/backups.ts";
-import { createDriftWatch } from "../../src/config/drift.ts";
+import { readJournal, settleJournal, writeJournal } from "../../src/migrations/apply-journal.ts";
+import { createBackup, listBackups, readBackup } from "../../src/migrations/backups.ts";
+import { createDriftWatch } from "../../src/migrations/drift.ts";
 import { validateConfigText } from "../../src/config/load.ts";
 import { adoptManagedFile, writeManagedFile } from "../../src/config/managed-files.ts";
-import { computePlan, fixedSectionProblem, renderPlan } from "../../src/config/plan.ts";
-import { unifiedDiff } from "../../src/config/unified-diff.ts";
+import { computePlan, fixedSectionProblem, renderPlan } from "../../src/migrations/plan.ts";
+import { unifiedDiff } from "../../src/migrations/unified-diff.ts";
 import type { NewEvent, Store } from "../../src/ledger/store.ts";
 
 function tempDir(t: TestContext): string {

@@ -3,8 +3,8 @@
  * change. Pure and free of the schema library, so the CLI (to show it) and the daemon (to carry it out)
  * compute the same plan.
  */
-import type { FleetWiring } from "../gateway/fleet-wiring.ts";
-import type { AgentConfig, FlotillaConfig } from "./schema.ts";
+import type { FleetWiring } from "../fleet/fleet-wiring.ts";
+import type { AgentConfig, FlotillaConfig } from "../config/schema.ts";
 
 /** A config together with what the CLI derived from it (the gateway process, the agents' injected env). */
 export interface FleetSpec {
