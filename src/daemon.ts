@@ -16,10 +16,12 @@ import { createLastKnownGoodTracker } from "./migrations/last-known-good.ts";
 import type { LoadedConfig } from "./config/load.ts";
 import { adoptManagedFile } from "./config/managed-files.ts";
 import { createMigrator, type RunningConfig } from "./migrations/migrator.ts";
-import type { AgentConfig } from "./config/schema.ts";
+import type { AgentConfig, FlotillaConfig } from "./config/schema.ts";
 import { type Constitution, createConstitution } from "./constitution/service.ts";
 import { FlotillaError } from "./errors.ts";
-import type { FleetWiring } from "./fleet/fleet-wiring.ts";
+import { agentKeyEnv, type FleetWiring, GATEWAY_AGENT, gatewayInput } from "./fleet/fleet-wiring.ts";
+import { createKeyRotation } from "./fleet/key-rotation.ts";
+import { ensureGatewaySecret, virtualKey } from "./gateway/virtual-keys.ts";
 import { openSqliteStore } from "./ledger/sqlite-store.ts";
 import type { NewEvent, Store } from "./ledger/store.ts";
 import { createSupervisor } from "./supervisor/supervisor.ts";
@@ -58,30 +60,30 @@ function teeStore(store: Store, onEvent: ((event: NewEvent) => void) | undefined
   };
 }
 
-/** The env names under which the CLI hands each agent's virtual key (and the agent finds it). */
-const AGENT_KEY_ENV = "FLOTILLA_AGENT_KEY";
-
-/** Each agent's virtual key from the wiring, for the violation route. */
-function agentKeys(wiring: FleetWiring): Record<string, string> {
+/** Each agent's current virtual key (a rotation replaces one), for the agent routes of the API. */
+function agentKeys(config: FlotillaConfig): Record<string, string> {
   const keys: Record<string, string> = {};
-  for (const [agent, env] of Object.entries(wiring.agentEnv))
-    if (env[AGENT_KEY_ENV]) keys[agent] = env[AGENT_KEY_ENV];
+  for (const agent of config.agents) keys[agent.name] = virtualKey(config.stateDir, agent.name);
   return keys;
 }
 
 /**
  * The hook run before every start of an agent of the config (not Flotilla's own processes, such as the
- * gateway): writes its brief from the spec being started. A brief that cannot be written is recorded
- * and the agent starts anyway (an unwritable workspace fails the agent on its own).
+ * gateway): writes its brief from the spec being started, and gives it its current virtual key (a rotation
+ * changes it) and the API's URL. A brief that cannot be written is recorded and the agent starts anyway
+ * (an unwritable workspace fails the agent on its own).
  */
-function briefHook(
+function beforeStartHook(
   constitution: Constitution,
   store: Store,
-  internal: () => readonly AgentConfig[],
+  running: () => RunningConfig,
   api: () => string,
 ) {
-  return function writeBriefBeforeStart(agent: AgentConfig): Record<string, string> | void {
-    if (internal().some((a) => a.name === agent.name)) return;
+  return function prepareAgentStart(agent: AgentConfig): Record<string, string> | void {
+    const { loaded, wiring } = running();
+    if (wiring.internal.some((a) => a.name === agent.name)) return;
+    const config = loaded.config;
+    const keyEnv = agentKeyEnv(config, agent, virtualKey(config.stateDir, agent.name));
     const url = api();
     try {
       const written = constitution.writeBrief(agent, url || undefined);
@@ -89,7 +91,7 @@ function briefHook(
     } catch (err) {
       store.append({ kind: "brief.failed", agent: agent.name, data: { error: (err as Error).message } });
     }
-    return url ? { FLOTILLA_API_URL: url } : undefined;
+    return url ? { ...keyEnv, FLOTILLA_API_URL: url } : keyEnv;
   };
 }
 
@@ -98,6 +100,7 @@ export async function startDaemon(options: DaemonOptions) {
   const { config, file } = options.loaded;
   ensureStateDir(config.stateDir);
   claimStateDir(config.stateDir, file);
+  ensureGatewaySecret(config.stateDir);
   const closers: Array<{ name: string; close: () => Promise<void> | void }> = [];
   const closeAll = async (): Promise<string[]> => {
     const order: string[] = [];
@@ -124,13 +127,24 @@ export async function startDaemon(options: DaemonOptions) {
     const supervisor = createSupervisor({
       config,
       store,
-      beforeStart: briefHook(
+      beforeStart: beforeStartHook(
         constitution,
         store,
-        () => current().wiring.internal,
+        () => current(),
         () => apiUrl,
       ),
-      ...(options.wiring ? { internal: options.wiring.internal, injectedEnv: options.wiring.agentEnv } : {}),
+      configFile: file,
+      stdinFor: (name) =>
+        name === GATEWAY_AGENT
+          ? gatewayInput(current().loaded.config, current().wiring.secrets ?? {})
+          : undefined,
+      ...(options.wiring
+        ? {
+            internal: options.wiring.internal,
+            injectedEnv: options.wiring.agentEnv,
+            secretEnv: options.wiring.secrets ?? {},
+          }
+        : {}),
     });
     if (options.recovered) store.append({ kind: "config.recovered", data: { ...options.recovered } });
     const orphans = await supervisor.prepare();
@@ -181,7 +195,8 @@ export async function startDaemon(options: DaemonOptions) {
       token: readToken(config.stateDir),
       shutdown: () => void stop(),
       constitution,
-      agentKeys: () => agentKeys(current().wiring),
+      agentKeys: () => agentKeys(current().loaded.config),
+      keys: createKeyRotation({ config: () => current().loaded.config, supervisor, store }),
     });
     let url: string;
     try {

@@ -1,13 +1,12 @@
 /**
  * The control API's constitution routes: amendments, penalties and clearing strict mode (operator
- * token), and an agent's report of its own violation (the agent's virtual key, compared here without
- * node:crypto: the keys arrive from the CLI, already derived).
+ * token), and an agent's report of its own violation (the agent's own key, checked by the caller).
  */
 import type { IncomingMessage } from "node:http";
 import type { Constitution } from "../constitution/service.ts";
 import { penaltyInputOf } from "../constitution/penalty-rules.ts";
 import { FlotillaError } from "../errors.ts";
-import { bearerOf, readJson, sameText } from "./request.ts";
+import { readJson } from "./request.ts";
 
 /** Largest request body the constitution routes read (bytes). */
 const MAX_BODY = 64 * 1024;
@@ -20,33 +19,17 @@ async function readObject(req: IncomingMessage): Promise<Record<string, unknown>
   return body as Record<string, unknown>;
 }
 
-/** The agent whose virtual key is the request's bearer token, or undefined. Every key is compared. */
-export function agentOfKey(req: IncomingMessage, keys: Record<string, string>): string | undefined {
-  const given = bearerOf(req);
-  let found: string | undefined;
-  for (const [agent, key] of Object.entries(keys)) if (sameText(given, key) && given) found = agent;
-  return found;
-}
-
 const str = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
 
 /**
- * Handles POST /v1/violations, authenticated by the agent's own key (not the operator token).
+ * Handles POST /v1/violations for `agent`, the owner of the key the request was authenticated with.
  * Returns the response body.
  */
 export async function reportViolation(
   req: IncomingMessage,
   constitution: Constitution,
-  keys: Record<string, string>,
+  agent: string,
 ): Promise<unknown> {
-  const agent = agentOfKey(req, keys);
-  if (!agent) {
-    throw new FlotillaError(
-      "FLOTILLA_E_UNAUTHORIZED",
-      "a violation is reported with the agent's own key: Authorization: Bearer $FLOTILLA_AGENT_KEY",
-      { status: 401 },
-    );
-  }
   // The penalty is the key owner's, whatever agent the body names (reportViolation sets it last).
   const penalty = constitution.reportViolation(agent, penaltyInputOf(await readObject(req)));
   return { penalty, strict: true };

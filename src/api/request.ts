@@ -1,4 +1,5 @@
-/** Reading control API requests: the bearer token (compared without node:crypto, so the daemon stays lean) and JSON bodies. */
+/** Reading control API requests: the bearer token and JSON bodies. */
+import { hash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { FlotillaError } from "../errors.ts";
 import { readBody } from "../read-body.ts";
@@ -9,12 +10,10 @@ export function bearerOf(req: IncomingMessage): string {
   return header.startsWith("Bearer ") ? header.slice(7) : "";
 }
 
-/** Whether `given` equals `expected`, in time that depends only on the expected length (no secret). */
-export function sameText(given: string, expected: string): boolean {
-  let diff = given.length ^ expected.length;
-  for (let i = 0; i < expected.length; i++)
-    diff |= expected.charCodeAt(i) ^ given.charCodeAt(i % Math.max(1, given.length));
-  return diff === 0;
+/** Whether `given` equals `expected`, compared in constant time over SHA-256 digests (node:crypto). */
+export function sameSecret(given: string, expected: string): boolean {
+  if (!given || !expected) return false;
+  return timingSafeEqual(hash("sha256", given, "buffer"), hash("sha256", expected, "buffer"));
 }
 
 /** Reads a JSON request body of at most `maxBytes` (default 4 MB); a bad body is a 400 (413 when too big). */

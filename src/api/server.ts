@@ -1,12 +1,14 @@
 /** The daemon's control API on loopback: JSON over HTTP, SSE for log follow; every route but /healthz needs the token. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { FlotillaError, isFlotillaError } from "../errors.ts";
+import { isFlotillaError } from "../errors.ts";
 import type { ApplyRequest, Migrator } from "../migrations/migrator.ts";
 import type { Constitution } from "../constitution/service.ts";
 import type { Store } from "../ledger/store.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
-import { bearerOf, readJson, sameText } from "./request.ts";
+import type { KeyRotation } from "../fleet/key-rotation.ts";
+import { callerOf, requireAgent, requireOperator } from "./auth.ts";
+import { readJson } from "./request.ts";
 import { constitutionRoute, reportViolation } from "./constitution-routes.ts";
 
 // Not an ESM import: that would build node:http's whole namespace and load undici (about 13 MB RSS).
@@ -22,8 +24,10 @@ export interface ApiDeps {
   shutdown: () => void;
   /** Amendments, penalties and strict mode; without it those routes answer 404. */
   constitution?: Constitution;
-  /** Each agent's virtual key now (an apply may add agents), for POST /v1/violations. */
+  /** Each agent's current virtual key (an apply may add agents, a rotation replaces one), for agent routes. */
   agentKeys?: () => Record<string, string>;
+  /** Key rotation (POST /v1/agents/:name/key/rotate); without it that route answers 404. */
+  keys?: KeyRotation;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -76,17 +80,12 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): 
   const url = new URL(req.url ?? "/", "http://localhost");
   const method = req.method ?? "GET";
   if (url.pathname === "/healthz") return send(res, 200, { ok: true });
+  const caller = callerOf(req, deps.token, deps.agentKeys?.() ?? {});
+  // Agent routes: the caller's own key, acting on that agent only.
   if (method === "POST" && url.pathname === "/v1/violations" && deps.constitution)
-    return send(res, 201, await reportViolation(req, deps.constitution, deps.agentKeys?.() ?? {}));
-  if (!sameText(bearerOf(req), deps.token)) {
-    throw new FlotillaError(
-      "FLOTILLA_E_UNAUTHORIZED",
-      "missing or wrong bearer token; the CLI reads it from <stateDir>/token",
-      {
-        status: 401,
-      },
-    );
-  }
+    return send(res, 201, await reportViolation(req, deps.constitution, requireAgent(caller)));
+  // Everything else is the operator's.
+  requireOperator(caller);
   if (method === "GET" && url.pathname === "/v1/status")
     return send(res, 200, publicStatus(deps.supervisor, deps.constitution));
   if (method === "GET" && url.pathname === "/v1/events") {
@@ -113,6 +112,9 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): 
     const body = await constitutionRoute(req, url.pathname, deps.constitution);
     if (body !== undefined) return send(res, 200, body);
   }
+  const rotate = /^\/v1\/agents\/([a-z][a-z0-9-]*)\/key\/rotate$/.exec(url.pathname);
+  if (rotate && method === "POST" && deps.keys)
+    return send(res, 200, await deps.keys.rotate(rotate[1] ?? ""));
   const agentRoute = /^\/v1\/agents\/([a-z][a-z0-9-]*)\/(start|stop|restart|logs)$/.exec(url.pathname);
   if (agentRoute) {
     const [, name = "", action] = agentRoute;

@@ -8,11 +8,26 @@ import { openThreadedSqliteStore } from "../ledger/threaded-store.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
 
+/** The `{ env: { NAME: value } }` document the daemon writes on the gateway's stdin. */
+async function readSecretInput(): Promise<Record<string, string>> {
+  let text = "";
+  for await (const chunk of process.stdin) text += String(chunk);
+  try {
+    const parsed = JSON.parse(text) as { env?: Record<string, string> };
+    return parsed.env ?? {};
+  } catch {
+    throw new FlotillaError(
+      "FLOTILLA_E_SECRET",
+      "--secrets-stdin: stdin did not hold the secrets document the daemon writes; run the gateway without --secrets-stdin to read secrets from the environment",
+    );
+  }
+}
+
 export const gatewayCommand: Command = {
   name: "gateway",
   summary: "Run the LLM gateway in the foreground (for benchmarks; the daemon normally runs it)",
-  usage: "flotilla gateway [-c FILE] [--listen HOST:PORT] [--json]",
-  options: { listen: { type: "string" } },
+  usage: "flotilla gateway [-c FILE] [--listen HOST:PORT] [--secrets-stdin] [--json]",
+  options: { listen: { type: "string" }, "secrets-stdin": { type: "boolean" } },
   async run(input) {
     const { config } = loadForCli(input);
     if (config.providers.length === 0) {
@@ -26,7 +41,10 @@ export const gatewayCommand: Command = {
     const store = openThreadedSqliteStore(join(config.stateDir, "ledger.db"));
     // Loaded here, not at the top: the gateway and its upstream client have no business in other commands.
     const { createGateway } = await import("../gateway/gateway.ts");
-    const gateway = createGateway({ config, store });
+    // Under the daemon the provider secrets arrive on stdin, so no /proc/<pid>/environ of the fleet holds them.
+    const secretEnv = input.values["secrets-stdin"] === true ? await readSecretInput() : undefined;
+    const gateway = createGateway({ config, store, ...(secretEnv ? { secretEnv } : {}) });
+    process.on("SIGHUP", () => gateway.reloadKeys());
     const http = gateway.server();
     const server = http.net;
     const listen = typeof input.values.listen === "string" ? input.values.listen : config.gateway.listen;

@@ -9,7 +9,7 @@ import { ensureStateDir, ensureToken, readDaemonInfo } from "../api/daemon-files
 import { type Settlement, settleJournal } from "../migrations/apply-journal.ts";
 import { type LoadedConfig, loadConfig } from "../config/load.ts";
 import { FlotillaError } from "../errors.ts";
-import { fleetWiring } from "../fleet/fleet-wiring.ts";
+import { daemonEnv, fleetWiring } from "../fleet/fleet-wiring.ts";
 import type { AgentStatus } from "../supervisor/agent-runner.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
@@ -62,10 +62,11 @@ function spawnDaemon(
     out = openSync(logFile, "a", 0o600);
     offset = fstatSync(out).size;
   }
+  // The daemon's environment holds no secret a reference names: those travel on its stdin.
   const child = spawn(process.execPath, [DAEMON_ENTRY], {
     detached: options.detach,
     stdio: ["pipe", out ?? "inherit", out ?? "inherit"],
-    env: options.env,
+    env: daemonEnv(loaded.config, options.env),
   });
   if (out !== undefined) closeSync(out);
   child.stdin?.end(

@@ -143,8 +143,15 @@ export function resolveConfig(config: FlotillaConfig, file: string): LoadedConfi
   const base = dirname(file);
   config.stateDir = expandPath(config.stateDir, base);
   config.constitution.articles = expandPath(config.constitution.articles, base);
+  const isolation = config.isolation;
+  isolation.writable = isolation.writable.map((path) => expandPath(path, base));
+  isolation.readable = isolation.readable.map((path) => expandPath(path, base));
   for (const agent of config.agents) {
     agent.workspace = expandPath(agent.workspace, base);
+    if (agent.isolation) {
+      agent.isolation.writable = agent.isolation.writable.map((path) => expandPath(path, base));
+      agent.isolation.readable = agent.isolation.readable.map((path) => expandPath(path, base));
+    }
     for (const value of Object.values(agent.env))
       if (typeof value === "object" && "file" in value) value.file = expandPath(value.file, base);
   }

@@ -77,6 +77,74 @@ const limits = z
   })
   .describe("Resource limits");
 
+const isolationMode = z
+  .enum(["sandbox", "user", "none"])
+  .describe(
+    "sandbox: a bubblewrap sandbox (own PID namespace, state dir and other workspaces hidden, the system read-only); user: a user of its own (the daemon runs as root); none: not isolated",
+  );
+
+const isolationFields = {
+  writable: z
+    .array(z.string().min(1))
+    .prefault([])
+    .describe("Paths the agent may write besides its workspace and its own /tmp (sandbox)"),
+  readable: z
+    .array(z.string().min(1))
+    .prefault([])
+    .describe("Paths hidden by default (another agent's workspace) that the agent may read (sandbox)"),
+  user: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]*$|^[0-9]+$/, { message: "must be a user name or a numeric uid" })
+    .optional()
+    .describe("mode user: the user the agent runs as (default: flotilla-<agent>, created when createUser)"),
+  group: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_-]*$|^[0-9]+$/, { message: "must be a group name or a numeric gid" })
+    .optional()
+    .describe("mode user: the group the agent runs as (default: the user's own group)"),
+  createUser: z
+    .boolean()
+    .prefault(false)
+    .describe("mode user: create the system user flotilla-<agent> when it does not exist"),
+};
+
+interface IsolationObject {
+  mode?: z.infer<typeof isolationMode>;
+  writable: string[];
+  readable: string[];
+  user?: string;
+  group?: string;
+  createUser: boolean;
+}
+
+/** The fleet's isolation: a mode word, or an object with the mode and what the sandbox grants. */
+const fleetIsolation = z
+  .union([
+    isolationMode.transform((mode): IsolationObject => ({
+      mode,
+      writable: [],
+      readable: [],
+      createUser: false,
+    })),
+    z.strictObject({ mode: isolationMode.prefault("sandbox"), ...isolationFields }),
+  ])
+  .describe("How agents are confined (docs/security.md): sandbox, user or none, or an object with mode");
+
+/** An agent's override: its mode replaces the fleet's; its writable and readable paths add to the fleet's. */
+const agentIsolation = z
+  .union([
+    isolationMode.transform((mode): IsolationObject => ({
+      mode,
+      writable: [],
+      readable: [],
+      createUser: false,
+    })),
+    z.strictObject({ mode: isolationMode.optional(), ...isolationFields }),
+  ])
+  .describe("This agent's isolation; overrides the fleet's mode, adds to its paths");
+
+export type IsolationMode = z.infer<typeof isolationMode>;
+
 const envValue = z.union([
   z.string(),
   z.number().transform(String),
@@ -121,6 +189,7 @@ export const agentSchema = z
       .optional()
       .describe("Logical model (a key of models) the agent's traffic goes to by default"),
     budget: budgetSchema.optional(),
+    isolation: agentIsolation.optional(),
   })
   .describe("One supervised agent");
 
@@ -199,6 +268,7 @@ export const configSchema = z
       .array(z.string())
       .prefault(["PATH", "HOME", "USER", "LANG", "TZ"])
       .describe("Non-secret variables of the daemon's environment that agents also get"),
+    isolation: fleetIsolation.prefault({}),
     agents: z.array(agentSchema).prefault([]).describe("The fleet"),
     constitution: constitutionSchema.prefault({}),
     gateway: gatewaySchema.prefault({}),

@@ -1,7 +1,7 @@
 /** Resolves secret references ({ env } or { file }) at the moment they are needed; never logs the value. */
 import { readFileSync } from "node:fs";
 import { FlotillaError } from "../errors.ts";
-import type { SecretRef } from "./schema.ts";
+import type { FlotillaConfig, SecretRef } from "./schema.ts";
 
 export function isSecretRef(value: unknown): value is SecretRef {
   return typeof value === "object" && value !== null && ("env" in value || "file" in value);
@@ -27,4 +27,23 @@ export function resolveSecret(ref: SecretRef, where: string, env: NodeJS.Process
       `${where}: cannot read secret file ${ref.file}; check the path and its permissions`,
     );
   }
+}
+
+/** Names of the environment variables that the providers' secret references point at (the gateway's). */
+export function providerSecretNames(config: FlotillaConfig): string[] {
+  const names = new Set<string>();
+  for (const provider of config.providers) {
+    const refs = [...provider.keys, ...(provider.auth?.clientSecret ? [provider.auth.clientSecret] : [])];
+    for (const ref of refs) if ("env" in ref) names.add(ref.env);
+  }
+  return [...names];
+}
+
+/** Names of every environment variable a secret reference of the config points at (providers and agents). */
+export function secretEnvNames(config: FlotillaConfig): string[] {
+  const names = new Set(providerSecretNames(config));
+  for (const agent of config.agents)
+    for (const value of Object.values(agent.env))
+      if (isSecretRef(value) && "env" in value) names.add(value.env);
+  return [...names];
 }

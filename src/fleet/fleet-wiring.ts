@@ -6,9 +6,11 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LoadedConfig } from "../config/load.ts";
-import type { AgentConfig } from "../config/schema.ts";
+import type { AgentConfig, FlotillaConfig } from "../config/schema.ts";
+import { providerSecretNames, secretEnvNames } from "../config/secrets.ts";
 import { ensureStateDir } from "../api/daemon-files.ts";
-import { ensureGatewaySecret, virtualKey } from "../gateway/virtual-keys.ts";
+import { FlotillaError } from "../errors.ts";
+import { ensureGatewaySecret, keyEntry } from "../gateway/virtual-keys.ts";
 
 export const GATEWAY_AGENT = "gateway";
 export const SIMULATOR_AGENT = "simulator";
@@ -22,7 +24,14 @@ export const GATEWAY_NODE_FLAGS = ["--max-semi-space-size=16"];
 
 export interface FleetWiring {
   internal: AgentConfig[];
+  /** Per agent, what sends its model traffic through the gateway (URLs; the key is added at each start). */
   agentEnv: Record<string, Record<string, string>>;
+  /**
+   * Values of the variables the config's { env } secret references name, read by the CLI: the daemon runs
+   * without them in its environment, hands the providers' to the gateway on its stdin and the agents' to
+   * the agents they belong to.
+   */
+  secrets?: Record<string, string>;
 }
 
 /** The gateway's base URL as agents reach it. */
@@ -63,8 +72,44 @@ function internalProcess(
   };
 }
 
-export function fleetWiring(loaded: LoadedConfig): FleetWiring {
+/** The env that carries an agent's virtual key: FLOTILLA_AGENT_KEY, and the SDKs' key variables behind a gateway unless the agent's env sets them. */
+export function agentKeyEnv(config: FlotillaConfig, agent: AgentConfig, key: string): Record<string, string> {
+  const env: Record<string, string> = { FLOTILLA_AGENT_KEY: key };
+  if (config.providers.length === 0) return env;
+  for (const name of ["OPENAI_API_KEY", "ANTHROPIC_API_KEY"]) if (!(name in agent.env)) env[name] = key;
+  return env;
+}
+
+/** What the gateway reads on its stdin: the values of the providers' { env } references. */
+export function gatewayInput(config: FlotillaConfig, secrets: Record<string, string>): string {
+  const env: Record<string, string> = {};
+  for (const name of providerSecretNames(config)) if (secrets[name] !== undefined) env[name] = secrets[name];
+  return JSON.stringify({ env });
+}
+
+/** The environment for the daemon: the CLI's own less every variable a secret reference names. */
+export function daemonEnv(config: FlotillaConfig, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const clean = { ...env };
+  for (const name of secretEnvNames(config)) delete clean[name];
+  return clean;
+}
+
+/** Refuses inheritEnv names that a provider's key reference also names: agents would get the real key. */
+function checkInheritEnv(config: FlotillaConfig): void {
+  const real = new Set(providerSecretNames(config));
+  const leaked = config.inheritEnv.filter((name) => real.has(name));
+  if (leaked.length > 0)
+    throw new FlotillaError(
+      "FLOTILLA_E_CONFIG_INVALID",
+      `inheritEnv: ${leaked.join(", ")} also holds a provider key; agents would get the real key, so remove it from inheritEnv`,
+    );
+}
+
+export function fleetWiring(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): FleetWiring {
   const { config, file } = loaded;
+  checkInheritEnv(config);
+  const secrets: Record<string, string> = {};
+  for (const name of secretEnvNames(config)) if (env[name] !== undefined) secrets[name] = env[name];
   const internal: AgentConfig[] = [];
   // The simulator (when configured) is a stand-in provider: it starts with the gateway, before any agent thinks.
   if (config.simulator) {
@@ -80,39 +125,28 @@ export function fleetWiring(loaded: LoadedConfig): FleetWiring {
   }
   ensureStateDir(config.stateDir);
   ensureGatewaySecret(config.stateDir);
-  // Every agent gets its key, gateway or not: it also signs the agent's reports to the daemon.
-  const keys = new Map(config.agents.map((agent) => [agent.name, virtualKey(config.stateDir, agent.name)]));
-  const keysOnly: FleetWiring["agentEnv"] = {};
-  for (const [name, key] of keys) keysOnly[name] = { FLOTILLA_AGENT_KEY: key };
-  if (config.providers.length === 0) return { internal, agentEnv: keysOnly };
-  // Only the gateway gets the real provider keys: the env names its key references point at.
-  const keyEnv: AgentConfig["env"] = {};
-  for (const provider of config.providers) {
-    const refs = [...provider.keys, ...(provider.auth?.clientSecret ? [provider.auth.clientSecret] : [])];
-    for (const ref of refs) if ("env" in ref) keyEnv[ref.env] = { env: ref.env };
-  }
+  // Every agent has a key, gateway or not (it also signs the agent's reports to the daemon): issue version 1 now.
+  for (const agent of config.agents) keyEntry(config.stateDir, agent.name);
+  if (config.providers.length === 0) return { internal, agentEnv: {}, secrets };
+  // The gateway's secrets reach it on its stdin (--secrets-stdin), never through its environment.
   internal.push(
     internalProcess(
       GATEWAY_AGENT,
-      [process.execPath, ...GATEWAY_NODE_FLAGS, BIN, "gateway", "--config", file],
+      [process.execPath, ...GATEWAY_NODE_FLAGS, BIN, "gateway", "--config", file, "--secrets-stdin"],
       config.gateway.listen,
       config.stateDir,
-      keyEnv,
+      {},
     ),
   );
   const base = gatewayUrl(config.gateway.listen);
   const agentEnv: FleetWiring["agentEnv"] = {};
   for (const agent of config.agents) {
-    const key = keys.get(agent.name) as string;
     agentEnv[agent.name] = {
-      FLOTILLA_AGENT_KEY: key,
       FLOTILLA_GATEWAY_URL: base,
       OPENAI_BASE_URL: `${base}/v1`,
-      OPENAI_API_KEY: key,
       ANTHROPIC_BASE_URL: base,
-      ANTHROPIC_API_KEY: key,
       ...(agent.model ? { FLOTILLA_MODEL: agent.model } : {}),
     };
   }
-  return { internal, agentEnv };
+  return { internal, agentEnv, secrets };
 }

@@ -25,6 +25,8 @@ const ROUTES: Record<string, ClientFormat> = {
 export interface GatewayOptions {
   config: FlotillaConfig;
   store: Store;
+  /** Where the providers' { env } secret references are looked up (default: the process's environment). */
+  secretEnv?: NodeJS.ProcessEnv;
 }
 
 function presentedKey(req: Http1Request): string | undefined {
@@ -43,7 +45,13 @@ export function createGateway(options: GatewayOptions) {
   const accounting = createAccounting(config, store);
   const gatewayEvent = (kind: string, data: Record<string, unknown>) => store.append({ kind, data });
   const runtimes = new Map(
-    config.providers.map((p) => [p.id, createProviderRuntime(p, { event: gatewayEvent })]),
+    config.providers.map((p) => [
+      p.id,
+      createProviderRuntime(p, {
+        event: gatewayEvent,
+        ...(options.secretEnv ? { secretEnv: options.secretEnv } : {}),
+      }),
+    ]),
   );
   const chains = new Map<string, Candidate[]>(
     Object.entries(config.models).map(([name, entries]) => [
@@ -196,6 +204,11 @@ export function createGateway(options: GatewayOptions) {
         maxBodySize: config.gateway.maxBodySize,
         keepAliveMs: 65_000,
       });
+    },
+    /** Reads the key registry again (SIGHUP after a rotation): a replaced key is refused from now on. */
+    reloadKeys(): void {
+      keyRing.reload();
+      store.append({ kind: "gateway.keys_reloaded", data: {} });
     },
   };
 }

@@ -19,6 +19,8 @@ export interface RuntimeOptions {
   clock?: Clock;
   /** Records a gateway-level event (key retired, token refreshed, limits learned). */
   event?: (kind: string, data: Record<string, unknown>) => void;
+  /** Where { env } secret references are looked up (default: the process's environment). */
+  secretEnv?: NodeJS.ProcessEnv;
 }
 
 export function createProviderRuntime(provider: Provider, options: RuntimeOptions = {}): ProviderRuntime {
@@ -27,10 +29,10 @@ export function createProviderRuntime(provider: Provider, options: RuntimeOption
   const where = `providers.${provider.id}`;
   const auth = provider.auth;
   const clientSecret = auth?.clientSecret
-    ? resolveSecret(auth.clientSecret, `${where}.auth.clientSecret`)
+    ? resolveSecret(auth.clientSecret, `${where}.auth.clientSecret`, options.secretEnv)
     : undefined;
   const credentials: Credential[] = provider.keys.map((ref, index) => {
-    const secret = resolveSecret(ref, `${where}.keys.${index}`);
+    const secret = resolveSecret(ref, `${where}.keys.${index}`, options.secretEnv);
     if (!auth) return staticCredential(secret);
     const settings = { ...auth, clientSecret };
     return oauthCredential(settings, secret, clock, (kind, data) =>

@@ -64,7 +64,7 @@ export function createMigrator(deps: MigratorDeps) {
 
   /** Moves the supervised fleet from one spec to another along a plan. */
   async function reconcile(plan: Plan, target: FleetSpec, id: string): Promise<void> {
-    supervisor.reconfigure(target.config, target.wiring.agentEnv);
+    supervisor.reconfigure(target.config, target.wiring.agentEnv, target.wiring.secrets ?? {});
     const specs = new Map(fleetOf(target).map((agent) => [agent.name, agent]));
     for (const name of plan.remove) {
       await supervisor.remove(name);
@@ -148,7 +148,7 @@ export function createMigrator(deps: MigratorDeps) {
     const problems = await supervisor.check(
       fleetOf(target).filter((a) => incoming.has(a.name)),
       freed,
-      { config: target.config, injectedEnv: target.wiring.agentEnv },
+      { config: target.config, injectedEnv: target.wiring.agentEnv, secretEnv: target.wiring.secrets ?? {} },
     );
     if (problems.length > 0) {
       throw new FlotillaError("FLOTILLA_E_PREFLIGHT", `${problems.join("; ")}; nothing was changed`);

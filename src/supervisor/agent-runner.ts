@@ -19,12 +19,20 @@ export interface AgentStatus {
   health: { ok: boolean | null; latencyMs: number | null; error?: string };
   lastExit: { code: number | null; signal: string | null; at: number } | null;
   limits: { applied: string[]; warnings: string[] };
+  /** How the agent is confined: "sandbox", "user NAME (uid N)", "none", or "flotilla" for Flotilla's own. */
+  isolation: string;
 }
 
 export interface RunnerDeps {
   agent: AgentConfig;
   env: Record<string, string>;
   launch: LaunchPlan;
+  /** The spawned pid is a launcher (bwrap) that ends with the agent: SIGTERM goes to what runs inside it. */
+  launcher?: boolean;
+  /** How the agent is isolated (shown in status). */
+  isolation?: string;
+  /** Text written on the process's stdin at each start, then closed (the gateway's secrets); else no stdin. */
+  stdin?: () => string | undefined;
   logs: LogSink;
   /** Marks that every process of this agent carries in its environment. */
   marks: Record<string, string>;
@@ -73,13 +81,18 @@ export function createAgentRunner(deps: RunnerDeps) {
     probeFailures = 0;
     health = { ok: null, latencyMs: null };
     burst.record(Date.now());
+    const input = deps.stdin?.();
     const proc = spawn(deps.launch.file, deps.launch.args, {
       cwd: agent.workspace,
       env: extraEnv ? { ...deps.env, ...extraEnv } : deps.env,
       detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
     child = proc;
+    if (input !== undefined) {
+      proc.stdin?.on("error", () => {}); // a process that exits before reading fails on its own
+      proc.stdin?.end(input);
+    }
     proc.stdout?.on("data", (chunk: Buffer) => logs.write("stdout", chunk));
     proc.stderr?.on("data", (chunk: Buffer) => logs.write("stderr", chunk));
     proc.once("error", (err) => {
@@ -192,10 +205,14 @@ export function createAgentRunner(deps: RunnerDeps) {
     return [...pids].filter((p) => isAlive(p));
   }
 
-  /** Signals the group and every member; with SIGKILL, waits until all are gone. */
+  /**
+   * Signals the group and every member; with SIGKILL, waits until all are gone. A launcher is spared the
+   * graceful signal: it exits once the agent inside it has, and its early death would kill the agent.
+   */
   async function sweep(pid: number, sig: NodeJS.Signals): Promise<void> {
-    signalGroup(pid, sig);
-    for (const p of members(pid)) signal(p, sig);
+    const spare = deps.launcher && sig !== "SIGKILL";
+    if (!spare) signalGroup(pid, sig);
+    for (const p of members(pid)) if (!spare || p !== pid) signal(p, sig);
     if (sig !== "SIGKILL") return;
     const deadline = Date.now() + SWEEP_WAIT_MS;
     while (Date.now() < deadline) {
@@ -269,6 +286,7 @@ export function createAgentRunner(deps: RunnerDeps) {
         health,
         lastExit,
         limits: { applied: deps.launch.applied, warnings: deps.launch.warnings },
+        isolation: deps.isolation ?? "none",
       };
     },
   };

@@ -5,6 +5,8 @@ import { FlotillaError } from "../errors.ts";
 import type { Store } from "../ledger/store.ts";
 import { agentMarks, buildAgentEnv } from "./agent-env.ts";
 import { type AgentRunner, type AgentStatus, createAgentRunner } from "./agent-runner.ts";
+import { isolatedLaunch, isolationProblems } from "../isolation/launch.ts";
+import { fleetView, isolationOf } from "../isolation/policy.ts";
 import { planLaunch } from "./limits.ts";
 import { createLogSink, type LogLine, type LogSink } from "./log-sink.ts";
 import { checkAgent, failPreflight } from "./preflight.ts";
@@ -33,12 +35,20 @@ export interface SupervisorOptions {
   internal?: AgentConfig[];
   /** Env injected per agent name (gateway URLs, virtual keys). */
   injectedEnv?: Record<string, Record<string, string>>;
+  /** The config file (never writable by a sandboxed agent); default: none known. */
+  configFile?: string;
+  /** Values of the secret references the agents' env names ({ env } refs), handed over by the CLI. */
+  secretEnv?: Record<string, string>;
+  /** What to write on an internal process's stdin at each start (the gateway's provider secrets). */
+  stdinFor?: (name: string) => string | undefined;
 }
 
 /** What an agent's env is built from: the config (inheritEnv) and the env injected per agent. */
 export interface EnvSource {
   config: FlotillaConfig;
   injectedEnv: Record<string, Record<string, string>>;
+  /** Values for the config's { env } secret references (default: the ones the supervisor has now). */
+  secretEnv?: Record<string, string>;
 }
 
 export function createSupervisor(options: SupervisorOptions) {
@@ -46,6 +56,9 @@ export function createSupervisor(options: SupervisorOptions) {
   // Replaced as a whole by reconfigure() when a config apply changes the fleet.
   let config = options.config;
   let injectedEnv = options.injectedEnv ?? {};
+  let secretEnv = options.secretEnv ?? {};
+  const configFile = options.configFile ?? "";
+  const internalNames = new Set((options.internal ?? []).map((a) => a.name));
   const fleet: AgentConfig[] = [...(options.internal ?? []), ...config.agents];
   const instance = instanceId(config.stateDir);
   const registry = createRunRegistry(config.stateDir);
@@ -65,7 +78,13 @@ export function createSupervisor(options: SupervisorOptions) {
   }
 
   function envFor(agent: AgentConfig, from: EnvSource = { config, injectedEnv }): Record<string, string> {
-    return buildAgentEnv(agent, instance, from.config.inheritEnv, process.env, from.injectedEnv[agent.name]);
+    return buildAgentEnv(
+      agent,
+      instance,
+      from.config.inheritEnv,
+      { ...process.env, ...(from.secretEnv ?? secretEnv) },
+      from.injectedEnv[agent.name],
+    );
   }
 
   /**
@@ -83,6 +102,16 @@ export function createSupervisor(options: SupervisorOptions) {
         const checked =
           agent.port !== undefined && ownPorts.has(agent.port) ? { ...agent, port: undefined } : agent;
         problems.push(...(await checkAgent(checked, envFor(agent, target))));
+        if (!internalNames.has(agent.name)) {
+          const fleetConfig = target?.config ?? config;
+          problems.push(
+            ...isolationProblems(
+              agent,
+              isolationOf(agent, fleetConfig.isolation),
+              fleetView(fleetConfig, configFile),
+            ),
+          );
+        }
       } catch (err) {
         problems.push((err as Error).message);
       }
@@ -95,7 +124,13 @@ export function createSupervisor(options: SupervisorOptions) {
       file: join(config.stateDir, "logs", `${agent.name}.log`),
       ...config.logs,
     });
-    const launch = planLaunch(agent, instance);
+    const argv = typeof agent.command === "string" ? ["/bin/sh", "-c", agent.command] : [...agent.command];
+    const isolated = internalNames.has(agent.name)
+      ? { argv, launcher: false, summary: "flotilla" }
+      : isolatedLaunch(agent, isolationOf(agent, config.isolation), fleetView(config, configFile), argv);
+    const launch = planLaunch({ ...agent, command: isolated.argv }, instance);
+    if (isolated.summary === "none")
+      logs.note("not isolated (isolation: none): the agent can read what its user can");
     for (const warning of launch.warnings) logs.note(`limit not applied: ${warning}`);
     if (launch.warnings.length > 0)
       store.append({
@@ -111,6 +146,11 @@ export function createSupervisor(options: SupervisorOptions) {
         agent,
         env: envFor(agent),
         launch,
+        launcher: isolated.launcher,
+        isolation: isolated.summary,
+        ...(internalNames.has(agent.name) && options.stdinFor
+          ? { stdin: () => options.stdinFor?.(agent.name) }
+          : {}),
         logs,
         marks: agentMarks(instance, agent),
         event: (kind, data) => store.append({ kind, agent: agent.name, ...(data ? { data } : {}) }),
@@ -142,9 +182,14 @@ export function createSupervisor(options: SupervisorOptions) {
       for (const [name, agent] of specs) if (agent.autostart) runner(name).start();
     },
     /** Sets the config and injected env that later add/replace calls build agents from. */
-    reconfigure(next: FlotillaConfig, nextEnv: Record<string, Record<string, string>>): void {
+    reconfigure(
+      next: FlotillaConfig,
+      nextEnv: Record<string, Record<string, string>>,
+      nextSecrets: Record<string, string> = secretEnv,
+    ): void {
       config = next;
       injectedEnv = nextEnv;
+      secretEnv = nextSecrets;
     },
     /** Preflight problems for agents about to be added (ports of agents about to stop count as free). */
     check,

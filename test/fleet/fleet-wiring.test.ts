@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadConfig } from "../../src/config/load.ts";
-import { fleetWiring } from "../../src/fleet/fleet-wiring.ts";
+import { agentKeyEnv, daemonEnv, fleetWiring, gatewayInput } from "../../src/fleet/fleet-wiring.ts";
 import { virtualKey } from "../../src/gateway/virtual-keys.ts";
 
 test("the simulator and the gateway are supervised before the agents; secrets go to the gateway only; agents get URLs and their key", (t) => {
@@ -39,23 +39,35 @@ agents:
     wiring.internal.map((p) => [p.name, p.port, p.command.slice(-3)]),
     [
       ["simulator", 48311, ["sim", "--config", file]],
-      ["gateway", 48310, ["gateway", "--config", file]],
+      ["gateway", 48310, ["--config", file, "--secrets-stdin"]],
     ],
   );
   assert.deepEqual(wiring.internal[0]?.env, {}, "the simulator holds no secret");
-  assert.deepEqual(Object.keys(wiring.internal[1]?.env ?? {}).sort(), [
-    "CLIENT_SECRET",
-    "PLAIN_KEY",
-    "REFRESH_TOKEN",
-  ]);
+  assert.deepEqual(wiring.internal[1]?.env, {}, "the gateway's secrets travel on its stdin, not its env");
+  const env = { PLAIN_KEY: "sk-plain", REFRESH_TOKEN: "rt-1", CLIENT_SECRET: "cs-1", HOME: "/home/op" };
+  assert.deepEqual(fleetWiring(loaded, env).secrets, {
+    PLAIN_KEY: "sk-plain",
+    REFRESH_TOKEN: "rt-1",
+    CLIENT_SECRET: "cs-1",
+  });
+  assert.deepEqual(daemonEnv(loaded.config, env), { HOME: "/home/op" }, "the daemon starts without them");
+  assert.deepEqual(JSON.parse(gatewayInput(loaded.config, fleetWiring(loaded, env).secrets ?? {})), {
+    env: { PLAIN_KEY: "sk-plain", REFRESH_TOKEN: "rt-1", CLIENT_SECRET: "cs-1" },
+  });
   assert.deepEqual(wiring.agentEnv.coder, {
-    FLOTILLA_AGENT_KEY: virtualKey(loaded.config.stateDir, "coder"),
     FLOTILLA_GATEWAY_URL: "http://127.0.0.1:48310",
     OPENAI_BASE_URL: "http://127.0.0.1:48310/v1",
-    OPENAI_API_KEY: virtualKey(loaded.config.stateDir, "coder"),
     ANTHROPIC_BASE_URL: "http://127.0.0.1:48310",
-    ANTHROPIC_API_KEY: virtualKey(loaded.config.stateDir, "coder"),
     FLOTILLA_MODEL: "main",
+  });
+  const coder = loaded.config.agents[0];
+  assert.ok(coder);
+  const key = virtualKey(loaded.config.stateDir, "coder");
+  assert.match(key, /^flt-coder-v1-/, "version 1 was issued when the fleet was wired");
+  assert.deepEqual(agentKeyEnv(loaded.config, coder, key), {
+    FLOTILLA_AGENT_KEY: key,
+    OPENAI_API_KEY: key,
+    ANTHROPIC_API_KEY: key,
   });
   assert.equal(wiring.agentEnv.qa?.FLOTILLA_MODEL, undefined, "no model named, none injected");
 });

@@ -1,0 +1,69 @@
+/**
+ * The bubblewrap command line for one agent: the whole system read-only, its workspace, granted paths and a
+ * private /tmp writable, its own PID namespace (no other process or /proc entry visible), and the state dir,
+ * other agents' workspaces and secret files hidden. The network is shared, so the gateway stays reachable.
+ */
+import { statSync } from "node:fs";
+import { type FleetView, type Isolation, within } from "./policy.ts";
+
+type Mount = { path: string; args: string[] };
+
+function depth(path: string): number {
+  return path.split("/").filter(Boolean).length;
+}
+
+function exists(path: string): "dir" | "file" | undefined {
+  try {
+    return statSync(path).isDirectory() ? "dir" : "file";
+  } catch {
+    return undefined;
+  }
+}
+
+/** Mounts that hide a path: an empty read-only tmpfs over a folder, /dev/null over a file. */
+function hide(path: string): Mount[] {
+  const kind = exists(path);
+  if (kind === "dir") return [{ path, args: ["--tmpfs", path, "--remount-ro", path] }];
+  if (kind === "file") return [{ path, args: ["--ro-bind", "/dev/null", path] }];
+  return [];
+}
+
+/** The bwrap argv (without the program) that runs `argv` for an agent with this workspace and isolation. */
+export function sandboxArgs(
+  workspace: string,
+  isolation: Isolation,
+  view: FleetView,
+  argv: string[],
+): string[] {
+  const granted = (path: string) =>
+    within(path, workspace) ||
+    isolation.readable.some((p) => within(path, p)) ||
+    isolation.writable.some((p) => within(path, p));
+  const mounts: Mount[] = [
+    { path: "/dev", args: ["--dev", "/dev"] },
+    { path: "/proc", args: ["--proc", "/proc"] },
+    { path: "/tmp", args: ["--tmpfs", "/tmp"] },
+    { path: workspace, args: ["--bind", workspace, workspace] },
+    ...isolation.writable.map((p) => ({ path: p, args: ["--bind", p, p] })),
+    ...isolation.readable.map((p) => ({ path: p, args: ["--ro-bind", p, p] })),
+    ...hide(view.stateDir),
+    ...view.workspaces.filter((w) => !granted(w)).flatMap(hide),
+    ...view.secretFiles.flatMap(hide),
+  ];
+  // Parents before children, so a path inside a hidden or bound folder is mounted on top of it.
+  mounts.sort((a, b) => depth(a.path) - depth(b.path));
+  // No --die-with-parent: like any agent, a sandboxed one outlives a daemon crash until the next up cleans it up.
+  return [
+    "--unshare-pid",
+    "--unshare-ipc",
+    ...(process.getuid?.() === 0 ? ["--cap-drop", "ALL"] : ["--unshare-user"]),
+    "--ro-bind",
+    "/",
+    "/",
+    ...mounts.flatMap((m) => m.args),
+    "--chdir",
+    workspace,
+    "--",
+    ...argv,
+  ];
+}
