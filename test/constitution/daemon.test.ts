@@ -13,7 +13,7 @@ import { fleetDir, NODE, runCli, status, waitFor } from "../support/fleet.ts";
 /** Records, the moment it starts, what it finds in its workspace and env. */
 const RECORDER = `const fs = require('fs');
 fs.appendFileSync('seen.log', JSON.stringify({
-  pid: process.pid,
+  start: Math.random(),
   brief: fs.existsSync('FLOTILLA.md') ? fs.readFileSync('FLOTILLA.md', 'utf8') : null,
   api: process.env.FLOTILLA_API_URL,
   key: process.env.FLOTILLA_AGENT_KEY,
@@ -21,7 +21,8 @@ fs.appendFileSync('seen.log', JSON.stringify({
 setInterval(() => {}, 1e9);`;
 
 interface Seen {
-  pid: number;
+  /** Random per start: pids repeat inside a sandbox's own PID namespace. */
+  start: number;
   brief: string | null;
   api: string | undefined;
   key: string | undefined;
@@ -154,7 +155,7 @@ agents:
   assert.equal(amend.code, 0, amend.stderr);
   assert.equal((await runCli(["restart", "coder", "-c", file])).code, 0);
   const second = await waitFor(() => seen(dir)[1], "the second start");
-  assert.notEqual(second.pid, first.pid);
+  assert.notEqual(second.start, first.start);
   assert.match(second.brief ?? "", /## Permanent prohibitions\n\n- Write exports into the workspace/);
   assert.match(second.brief ?? "", /- What happened: Marked the invoice export task done/);
   assert.match(second.brief ?? "", /> Amendment \(v2, .*\): Attach the artefact itself\./);

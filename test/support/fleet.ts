@@ -1,6 +1,6 @@
 /** Test helpers: temp fleet folders, running the real CLI as a child process, free ports, polling. */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { type AddressInfo, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -38,9 +38,15 @@ export function runCli(
   });
 }
 
+/**
+ * Where test fleets live: not under /tmp, since a sandboxed agent gets a private /tmp and would not see
+ * the scripts and files a test puts beside its fleet (its own workspace is bound in wherever it is).
+ */
+export const FLEETS_DIR = existsSync("/var/tmp") ? "/var/tmp" : tmpdir();
+
 /** A temp folder with flotilla.yaml; `flotilla down` and removal run after the test. */
 export function fleetDir(t: TestContext, yaml: string): { dir: string; file: string } {
-  const dir = mkdtempSync(join(tmpdir(), "flotilla-test-"));
+  const dir = mkdtempSync(join(FLEETS_DIR, "flotilla-test-"));
   const file = join(dir, "flotilla.yaml");
   writeFileSync(file, yaml);
   t.after(async () => {
