@@ -1,4 +1,4 @@
-/** `flotilla systemd generate [--out DIR]` and `flotilla systemd install`: user units for the production path. */
+/** `flotilla systemd generate [--out DIR] [--system]` and `flotilla systemd install [--system]`: units for the production path. */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -9,7 +9,8 @@ import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/flotilla.js", import.meta.url));
-const USAGE = "flotilla systemd generate [--out DIR] | flotilla systemd install [-c FILE] [--json]";
+const USAGE =
+  "flotilla systemd generate [--out DIR] [--system] | flotilla systemd install [--system] [-c FILE] [--json]";
 
 function writeUnits(dir: string, units: Array<{ path: string; content: string }>): string[] {
   try {
@@ -32,15 +33,16 @@ function writeUnits(dir: string, units: Array<{ path: string; content: string }>
 
 export const systemdCommand: Command = {
   name: "systemd",
-  summary: "Write systemd user units (generate [--out DIR]) or install them",
+  summary: "Write systemd units (generate [--out DIR]) or install them; --system for system units (as root)",
   usage: USAGE,
-  options: { out: { type: "string" } },
+  options: { out: { type: "string" }, system: { type: "boolean" } },
   async run(input) {
     const [action] = input.positionals;
     if (action !== "generate" && action !== "install")
       throw new FlotillaError("FLOTILLA_E_USAGE", `say generate or install; usage: ${USAGE}`);
     const loaded = loadForCli(input);
-    const units = renderUnits(loaded, { node: process.execPath, bin: BIN });
+    const scope = input.values.system === true ? "system" : "user";
+    const units = renderUnits(loaded, { node: process.execPath, bin: BIN }, scope);
     if (action === "generate") {
       const dir = resolve(
         typeof input.values.out === "string" ? input.values.out : join(dirname(loaded.file), "systemd"),
@@ -50,13 +52,19 @@ export const systemdCommand: Command = {
       else print(`wrote ${files.length} files to ${dir}:\n${files.map((f) => `  ${f}`).join("\n")}`);
       return 0;
     }
-    const dir = join(process.env.XDG_CONFIG_HOME ?? join(homedir(), ".config"), "systemd", "user");
+    const dir =
+      scope === "system"
+        ? "/etc/systemd/system"
+        : join(process.env.XDG_CONFIG_HOME ?? join(homedir(), ".config"), "systemd", "user");
     const files = writeUnits(dir, units);
-    const commands = [
-      "systemctl --user daemon-reload",
-      "systemctl --user enable --now flotilla.service flotilla-watchdog.timer",
-      `loginctl enable-linger ${process.env.USER ?? "$USER"}`,
-    ];
+    const commands =
+      scope === "system"
+        ? ["systemctl daemon-reload", "systemctl enable --now flotilla.service flotilla-watchdog.timer"]
+        : [
+            "systemctl --user daemon-reload",
+            "systemctl --user enable --now flotilla.service flotilla-watchdog.timer",
+            `loginctl enable-linger ${process.env.USER ?? "$USER"}`,
+          ];
     if (input.json) printJson({ files, commands });
     else
       print(

@@ -1,6 +1,12 @@
-/** Renders systemd user units for the fleet: the daemon, the watchdog service and timer, and a per-agent template. */
+/**
+ * Renders systemd units for the fleet: the daemon, the watchdog service and timer, and a per-agent template
+ * whose drop-ins apply each agent's limits and isolation with systemd's own directives.
+ */
 import { dirname } from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
+import type { AgentConfig } from "../config/schema.ts";
+import { FlotillaError } from "../errors.ts";
+import { fleetView, isolationOf, within } from "../isolation/policy.ts";
 
 export interface UnitFile {
   /** Path relative to the unit folder. */
@@ -14,6 +20,9 @@ export interface UnitPaths {
   /** Absolute path of bin/flotilla.js. */
   bin: string;
 }
+
+/** User units (systemctl --user, the default) or system units (as root; needed for isolation: user). */
+export type UnitScope = "user" | "system";
 
 /** Quotes a word for ExecStart= and friends: systemd's own double-quote rules, `%` and `$` escaped. */
 export function quoteArg(word: string): string {
@@ -39,9 +48,51 @@ function stopSeconds(loaded: LoadedConfig): number {
   return Math.ceil(slowest / 1000) + 15;
 }
 
-export function renderUnits(loaded: LoadedConfig, paths: UnitPaths): UnitFile[] {
+/** A path list for a directive; "-" makes a missing path no error. */
+function pathList(paths: string[], optional: boolean): string {
+  return paths.map((p) => `${optional ? "-" : ""}${quoteArg(p)}`).join(" ");
+}
+
+/**
+ * The agent's isolation with systemd's directives: nothing of the state dir, other agents' workspaces or
+ * secret files reachable, the system read-only but for its workspace and granted paths, a private /tmp,
+ * other users' processes invisible; a user of its own in mode user. In mode sandbox, run-agent also starts
+ * it in bubblewrap (its own PID namespace), as the daemon does.
+ */
+function isolationDropIn(loaded: LoadedConfig, agent: AgentConfig, scope: UnitScope): string {
+  const { config } = loaded;
+  const isolation = isolationOf(agent, config.isolation);
+  if (isolation.mode === "none")
+    return "# isolation: none: the agent is not isolated\n[Service]\nInaccessiblePaths=\nPrivateTmp=no\nProtectProc=default\n";
+  if (isolation.mode === "user" && scope === "user")
+    throw new FlotillaError(
+      "FLOTILLA_E_SYSTEMD",
+      `agent ${agent.name}: isolation user needs system units (User= switches user only there); run flotilla systemd generate --system`,
+    );
+  const view = fleetView(config, loaded.file);
+  const granted = (path: string) =>
+    within(path, agent.workspace) ||
+    [...isolation.readable, ...isolation.writable].some((p) => within(path, p));
+  const hidden = [...view.workspaces.filter((w) => !granted(w)), ...view.secretFiles];
+  const lines = [
+    `# isolation: ${isolation.mode}`,
+    "[Service]",
+    "ProtectSystem=strict",
+    "ProtectHome=read-only",
+    `ReadWritePaths=${pathList([agent.workspace, ...isolation.writable], false)}`,
+    ...(hidden.length > 0 ? [`InaccessiblePaths=${pathList(hidden, true)}`] : []),
+  ];
+  if (isolation.mode === "user") {
+    lines.push(`User=${isolation.user ?? `flotilla-${agent.name}`}`);
+    if (isolation.group) lines.push(`Group=${isolation.group}`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+export function renderUnits(loaded: LoadedConfig, paths: UnitPaths, scope: UnitScope = "user"): UnitFile[] {
   const config = quoteArg(loaded.file);
   const workdir = quoteArg(dirname(loaded.file));
+  const wantedBy = scope === "user" ? "default.target" : "multi-user.target";
   const units: UnitFile[] = [
     {
       path: "flotilla.service",
@@ -60,10 +111,12 @@ ExecStart=${exec(paths, ["up", "--config", loaded.file])}
 Restart=on-failure
 RestartSec=5s
 KillMode=control-group
+# The daemon puts each agent with memory or CPU limits in a cgroup of its own below this unit's.
+Delegate=yes
 TimeoutStopSec=${stopSeconds(loaded)}s
 
 [Install]
-WantedBy=default.target
+WantedBy=${wantedBy}
 `,
     },
     {
@@ -98,9 +151,10 @@ WantedBy=timers.target
       path: "flotilla-agent@.service",
       content: `${header(loaded)}
 # Template for operators who run each agent as its own unit instead of under the daemon:
-#   systemctl --user enable --now flotilla-agent@coder.service
-# "flotilla run-agent NAME" runs that one agent in the foreground with its configured env and workspace;
-# systemd restarts it, and per-agent limits are in flotilla-agent@NAME.service.d/limits.conf.
+#   systemctl${scope === "user" ? " --user" : ""} enable --now flotilla-agent@coder.service
+# ExecStartPre (with full privileges, the "+") does what the daemon does before a start: preflight, the
+# brief, the agent's key and env; ExecStart then starts the agent inside this unit's sandbox, which cannot
+# see the state dir. Per-agent limits and isolation are in flotilla-agent@NAME.service.d/.
 [Unit]
 Description=Flotilla agent %i
 StartLimitIntervalSec=10min
@@ -110,18 +164,29 @@ StartLimitBurst=5
 Type=simple
 WorkingDirectory=${workdir}
 Environment=FLOTILLA_CONFIG=${config}
-ExecStart=${exec(paths, ["run-agent"])} %i --config ${config}
+RuntimeDirectory=flotilla-agent-%i
+RuntimeDirectoryMode=0700
+ExecStartPre=+${exec(paths, ["run-agent"])} %i --prepare --config ${config}
+ExecStart=${exec(paths, ["run-agent"])} %i --prepared --config ${config}
 Restart=on-failure
 RestartSec=30s
 KillMode=control-group
 TimeoutStopSec=${stopSeconds(loaded)}s
+NoNewPrivileges=yes
+PrivateTmp=yes
+ProtectProc=invisible
+InaccessiblePaths=-${quoteArg(loaded.config.stateDir)}
 
 [Install]
-WantedBy=default.target
+WantedBy=${wantedBy}
 `,
     },
   ];
   for (const agent of loaded.config.agents) {
+    units.push({
+      path: `flotilla-agent@${agent.name}.service.d/isolation.conf`,
+      content: `${header(loaded)}\n${isolationDropIn(loaded, agent, scope)}`,
+    });
     const { memory, cpu, files } = agent.limits;
     if (memory === undefined && cpu === undefined && files === undefined) continue;
     const lines = [

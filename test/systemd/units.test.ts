@@ -38,7 +38,9 @@ test("generate writes the daemon, watchdog and per-agent units, and they verify"
       "flotilla-watchdog.service",
       "flotilla-watchdog.timer",
       "flotilla-agent@.service",
+      "flotilla-agent@coder.service.d/isolation.conf",
       "flotilla-agent@coder.service.d/limits.conf",
+      "flotilla-agent@qa.service.d/isolation.conf",
     ],
   );
   const daemon = readFileSync(join(out, "flotilla.service"), "utf8");
@@ -57,7 +59,26 @@ test("generate writes the daemon, watchdog and per-agent units, and they verify"
     readFileSync(join(out, "flotilla-watchdog.service"), "utf8"),
     /Type=oneshot\n[\s\S]*watchdog --once/,
   );
-  assert.match(readFileSync(join(out, "flotilla-agent@.service"), "utf8"), /run-agent %i --config /);
+  assert.ok(daemon.includes("\nDelegate=yes\n"), "cgroup limits work under the daemon's unit");
+  const template = readFileSync(join(out, "flotilla-agent@.service"), "utf8");
+  assert.match(template, /\nExecStartPre=\+\S+node \S+flotilla\.js run-agent %i --prepare --config /);
+  assert.match(template, /\nExecStart=\S+node \S+flotilla\.js run-agent %i --prepared --config /);
+  for (const line of [
+    "RuntimeDirectory=flotilla-agent-%i",
+    "RuntimeDirectoryMode=0700",
+    "NoNewPrivileges=yes",
+    "PrivateTmp=yes",
+    "ProtectProc=invisible",
+    `InaccessiblePaths=-${join(dir, ".flotilla")}`,
+  ])
+    assert.ok(template.includes(`\n${line}\n`), `the agent template lacks ${line}`);
+  assert.equal(
+    readFileSync(join(out, "flotilla-agent@coder.service.d/isolation.conf"), "utf8")
+      .split("\n")
+      .slice(1)
+      .join("\n"),
+    `# isolation: sandbox\n[Service]\nProtectSystem=strict\nProtectHome=read-only\nReadWritePaths=${join(dir, "ws/coder")}\nInaccessiblePaths=-${join(dir, "ws/qa")}\n`,
+  );
   assert.equal(
     readFileSync(join(out, "flotilla-agent@coder.service.d/limits.conf"), "utf8")
       .split("\n")
@@ -86,7 +107,7 @@ test("install writes into the systemd user folder and prints the commands to run
   assert.equal(result.code, 0, result.stderr);
   const body = JSON.parse(result.stdout) as { files: string[]; commands: string[] };
   assert.ok(existsSync(join(dir, "xdg/systemd/user/flotilla.service")));
-  assert.equal(body.files.length, 5);
+  assert.equal(body.files.length, 7);
   assert.deepEqual(body.commands.slice(0, 2), [
     "systemctl --user daemon-reload",
     "systemctl --user enable --now flotilla.service flotilla-watchdog.timer",
@@ -108,4 +129,43 @@ test("paths with spaces and specifiers are quoted for systemd", () => {
   assert.equal(quoteArg("/usr/bin/node"), "/usr/bin/node");
   assert.equal(quoteArg("/home/a b/flotilla.yaml"), '"/home/a b/flotilla.yaml"');
   assert.equal(quoteArg("/tmp/100%"), '"/tmp/100%%"');
+});
+
+test("isolation user gets User= in system units, and is refused in user units with what to run", async (t) => {
+  const { dir, file } = fleetDir(
+    t,
+    `version: 1
+agents:
+  - { name: coder, command: "sleep 100", workspace: ./ws/coder, isolation: { mode: user, user: builder, group: builders } }
+  - { name: qa, command: "sleep 100", workspace: ./ws/qa, isolation: none }
+`,
+  );
+  const refused = await runCli(["systemd", "generate", "--out", join(dir, "u"), "-c", file]);
+  assert.equal(refused.code, 1);
+  assert.match(
+    refused.stderr,
+    /agent coder: isolation user needs system units .*flotilla systemd generate --system/,
+  );
+  assert.ok(!existsSync(join(dir, "u")), "nothing was written");
+  const out = join(dir, "units");
+  const result = await runCli(["systemd", "generate", "--system", "--out", out, "-c", file]);
+  assert.equal(result.code, 0, result.stderr);
+  const coder = readFileSync(join(out, "flotilla-agent@coder.service.d/isolation.conf"), "utf8");
+  assert.match(coder, /\nUser=builder\nGroup=builders\n$/);
+  assert.match(coder, new RegExp(`\nInaccessiblePaths=-${join(dir, "ws/qa")}\n`));
+  assert.match(
+    readFileSync(join(out, "flotilla-agent@qa.service.d/isolation.conf"), "utf8"),
+    /# isolation: none: the agent is not isolated\n\[Service\]\nInaccessiblePaths=\nPrivateTmp=no\nProtectProc=default\n/,
+  );
+  assert.match(readFileSync(join(out, "flotilla.service"), "utf8"), /\nWantedBy=multi-user\.target\n/);
+  if (!(await hasSystemdAnalyze()))
+    return t.skip("systemd-analyze is not installed (Debian package systemd)");
+  for (const name of ["coder", "qa"])
+    copyFileSync(join(out, "flotilla-agent@.service"), join(out, `flotilla-agent@${name}.service`));
+  const verified = await verify(
+    ["flotilla.service", "flotilla-agent@coder.service", "flotilla-agent@qa.service"].map((n) =>
+      join(out, n),
+    ),
+  );
+  assert.ok(verified.ok, verified.output);
 });
