@@ -54,6 +54,7 @@ function publicStatus(supervisor: Supervisor, constitution: Constitution | undef
       },
       lastExit: s.lastExit,
       limits: s.limits,
+      isolation: s.isolation,
       strict: strict.has(s.name),
     })),
   };
