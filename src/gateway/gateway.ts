@@ -97,7 +97,7 @@ export function createGateway(options: GatewayOptions) {
         errorResponse(
           client,
           401,
-          "unknown or missing key; use the virtual key Flotilla gave this agent (flotilla key <agent>)",
+          "unknown, revoked or missing key; use the virtual key Flotilla gave this agent now (FLOTILLA_AGENT_KEY; a rotated key is refused: flotilla key <agent>)",
         ),
       );
     }
