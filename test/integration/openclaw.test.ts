@@ -1,4 +1,7 @@
-/** A real OpenClaw gateway under the supervisor: healthy on /health, restarted after SIGKILL, stopped cleanly, exit 78 on a bad config. */
+/**
+ * A real OpenClaw gateway under the supervisor, in its default sandbox: healthy on /health, answering a
+ * dispatch through Flotilla's gateway, restarted after SIGKILL, stopped cleanly; exit 78 on a bad config.
+ */
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,7 +19,6 @@ function clawAgent(name: string, entry: string, port: number, home: string, extr
     OPENCLAW_OFFLINE: "1",
     OPENCLAW_DISABLE_BONJOUR: "1",
     OPENCLAW_GATEWAY_TOKEN: "test-gateway-token",
-    AGENT_VIRTUAL_KEY: "flotilla-virtual-key",
   };
   return `  - name: ${name}
     command: [${JSON.stringify(NODE)}, ${JSON.stringify(entry)}, "--profile", "${PROFILE}", "gateway", "run", "--port", "${port}"]
@@ -25,6 +27,8 @@ function clawAgent(name: string, entry: string, port: number, home: string, extr
     env: ${JSON.stringify(env)}
     health: { http: /health, grace: 280s, interval: 1s, timeout: 3s }
     stopTimeout: 20s
+    model: demo
+    isolation: { writable: [${JSON.stringify(home)}] }
 ${extra}`;
 }
 
@@ -40,25 +44,42 @@ function writeOpenClawHome(
   );
 }
 
+/** Flotilla's gateway in front of the simulator, with a scripted answer to find in OpenClaw's reply. */
+function gatewayBlock(gateway: number, sim: number): string {
+  return `gateway: { listen: 127.0.0.1:${gateway} }
+simulator:
+  listen: 127.0.0.1:${sim}
+  keys: { sim-key: { rpm: 600, tpm: 10000000 } }
+  script: [{ match: "ping", reply: "pong from inside the sandbox" }]
+providers:
+  - { id: sim, kind: openai, baseUrl: http://127.0.0.1:${sim}/v1, keys: [{ env: SIM_KEY }] }
+models:
+  demo: [{ provider: sim, model: sim-large }]
+`;
+}
+
 test(
-  "a real OpenClaw gateway is supervised: healthy, restarted after SIGKILL, stopped with nothing left",
+  "a real OpenClaw gateway runs sandboxed: healthy, answers through Flotilla's gateway, restarted after SIGKILL, stopped with nothing left",
   {
     timeout: 900_000,
   },
   async (t) => {
     const entry = await ensureOpenClaw();
-    const [port = 0, upstream = 0] = await freePorts(2);
+    const [port = 0, gateway = 0, sim = 0] = await freePorts(3);
     const { dir, file } = fleetDir(t, "");
     const home = join(dir, "claw-home");
-    writeOpenClawHome(home, upstream);
+    writeOpenClawHome(home, gateway);
     writeFileSync(
       file,
-      `version: 1\nstateDir: ./state\nagents:\n${clawAgent("claw", entry, port, home, "    restart: { delay: 1s, burst: 5/10m }")}\n`,
+      `version: 1\nstateDir: ./state\n${gatewayBlock(gateway, sim)}agents:\n${clawAgent("claw", entry, port, home, "    restart: { delay: 1s, burst: 5/10m }")}\n`,
     );
-    const up = await runCli(["up", "--detach", "--json", "-c", file]);
+    const up = await runCli(["up", "--detach", "--json", "-c", file], {
+      env: { ...process.env, SIM_KEY: "sim-key" },
+    });
     assert.equal(up.code, 0, up.stderr);
     const first = await waitFor(
-      async () => (await status(file)).find((a) => a.state === "running" && a.health.ok === true),
+      async () =>
+        (await status(file)).find((a) => a.name === "claw" && a.state === "running" && a.health.ok === true),
       "the gateway to answer /health",
       // OpenClaw takes 15-25 s alone, but one full-suite run on a loaded 2-core machine took over 180 s.
       300_000,
@@ -72,9 +93,28 @@ test(
       /<!-- flotilla:begin -->\n[\s\S]*FLOTILLA\.md[\s\S]*<!-- flotilla:end -->/,
     );
 
+    const rows = JSON.parse((await runCli(["status", "--json", "-c", file])).stdout) as {
+      agents: Array<{ name: string; isolation: string }>;
+    };
+    assert.equal(rows.agents.find((a) => a.name === "claw")?.isolation, "sandbox");
+    // A dispatch to OpenClaw: its model call goes through Flotilla's gateway with its virtual key.
+    const answer = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: "POST",
+      headers: {
+        authorization: "Bearer test-gateway-token",
+        "content-type": "application/json",
+        "x-openclaw-session-key": "sandbox-check",
+      },
+      body: JSON.stringify({ model: "openclaw/default", messages: [{ role: "user", content: "ping" }] }),
+    });
+    const reply = await answer.text();
+    assert.equal(answer.status, 200, reply);
+    assert.match(reply, /pong from inside the sandbox/);
+
     process.kill(first.pid ?? 0, "SIGKILL");
     const second = await waitFor(
-      async () => (await status(file)).find((a) => a.state === "running" && a.pid !== first.pid),
+      async () =>
+        (await status(file)).find((a) => a.name === "claw" && a.state === "running" && a.pid !== first.pid),
       "the gateway to be healthy again after SIGKILL",
       300_000,
     );
@@ -85,7 +125,7 @@ test(
     assert.equal(stop.code, 0, stop.stderr);
     assert.equal(pidAlive(second.pid ?? 0), false);
     assert.deepEqual(
-      findByEnv({ FLOTILLA_INSTANCE: instanceId(join(dir, "state")) }),
+      findByEnv({ FLOTILLA_INSTANCE: instanceId(join(dir, "state")), FLOTILLA_AGENT_NAME: "claw" }),
       [],
       "no OpenClaw process is left",
     );

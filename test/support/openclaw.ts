@@ -75,8 +75,8 @@ export function openClawConfig(home: string, upstreamPort: number): Record<strin
       providers: {
         flotilla: {
           baseUrl: `http://127.0.0.1:${upstreamPort}/v1`,
-          // OpenClaw expands this from the agent's env itself.
-          apiKey: "${AGENT_VIRTUAL_KEY}",
+          // OpenClaw expands this from the agent's env itself: the virtual key Flotilla gives the agent.
+          apiKey: "${FLOTILLA_AGENT_KEY}",
           api: "openai-completions",
           models: [{ id: "demo", name: "demo" }],
         },
