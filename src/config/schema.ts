@@ -67,12 +67,14 @@ const limits = z
   .strictObject({
     memory: size
       .optional()
-      .describe("Memory cap such as 512M (address space with rlimit; memory.max with cgroup v2)"),
+      .describe(
+        "Memory cap such as 512M (cgroup v2 memory.max, else v1 memory.limit_in_bytes; a warning where not writable)",
+      ),
     cpu: z
       .number()
       .positive()
       .optional()
-      .describe("CPU cap in cores, such as 0.5 (needs a writable cgroup v2)"),
+      .describe("CPU cap in cores, such as 0.5 (cgroup v2 cpu.max, else v1 cpu.cfs_quota_us)"),
     files: z.number().int().positive().optional().describe("Open file limit (RLIMIT_NOFILE)"),
   })
   .describe("Resource limits");
