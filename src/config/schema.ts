@@ -88,6 +88,9 @@ const envValue = z.union([
   secretRef,
 ]);
 
+/** What an agent runs; it decides which instructions file carries the pointer to its brief. */
+export const AGENT_KINDS = ["openclaw", "claude-code", "codex", "process"] as const;
+
 export const agentSchema = z
   .strictObject({
     name: z
@@ -100,6 +103,12 @@ export const agentSchema = z
       .string()
       .optional()
       .describe("Role such as coordinator, coder, reviewer; the coordinator gets priority"),
+    kind: z
+      .enum(AGENT_KINDS)
+      .optional()
+      .describe(
+        "What runs: openclaw or codex (brief pointer in AGENTS.md), claude-code (in CLAUDE.md), process (none); default openclaw when the command runs openclaw, else process",
+      ),
     command: z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
       .describe("Command line (run with /bin/sh) or an argv array"),
@@ -250,6 +259,7 @@ export function configIssues(config: unknown): CrossFieldIssue[] {
 export type FlotillaConfig = z.output<typeof configSchema>;
 export type AgentConfig = z.output<typeof agentSchema>;
 export type ConstitutionConfig = z.output<typeof constitutionSchema>;
+export type AgentKind = (typeof AGENT_KINDS)[number];
 export type PolicyScope = (typeof POLICY_SCOPES)[number];
 
 /** Keys that older configs used, with what to write instead. */
