@@ -54,7 +54,7 @@ export const systemdCommand: Command = {
     const files = writeUnits(dir, units);
     const commands = [
       "systemctl --user daemon-reload",
-      "systemctl --user enable --now flotilla.service flotilla-watchdog.timer",
+      "systemctl --user enable --now flotilla.service",
       `loginctl enable-linger ${process.env.USER ?? "$USER"}`,
     ];
     if (input.json) printJson({ files, commands });

@@ -244,7 +244,7 @@ export const configSchema = z
           .describe("How often the daemon compares the files it manages with what it last wrote"),
       })
       .prefault({})
-      .describe("Drift detection for managed files (config, constitution, briefs, generated configs)"),
+      .describe("Drift detection for managed files (config, constitution, briefs)"),
     simulator: simulatorSchema.optional(),
   })
   .superRefine((config, ctx) => {
