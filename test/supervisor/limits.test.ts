@@ -30,7 +30,7 @@ function writableCgroups(): "v2" | "v1" | null {
   };
   const name = `flotilla-probe-${process.pid}`;
   if (existsSync(join(CGROUP_ROOT, "cgroup.controllers")))
-    return probe(join(CGROUP_ROOT, name), "cgroup.procs", "0") ? "v2" : null;
+    return probe(join(CGROUP_ROOT, name), "cgroup.max.depth", "max") ? "v2" : null;
   if (existsSync(join(CGROUP_ROOT, "memory")))
     return probe(join(CGROUP_ROOT, "memory", name), "memory.limit_in_bytes", "268435456") ? "v1" : null;
   return null;
