@@ -30,7 +30,11 @@ function writableCgroups(): "v2" | "v1" | null {
   };
   const name = `flotilla-probe-${process.pid}`;
   if (existsSync(join(CGROUP_ROOT, "cgroup.controllers")))
-    return probe(join(CGROUP_ROOT, name), "cgroup.max.depth", "max") ? "v2" : null;
+    // Limits need the controllers enabled below the root (refused where the root holds processes).
+    return probe(join(CGROUP_ROOT, name), "cgroup.max.depth", "max") &&
+      probe(join(CGROUP_ROOT, name), "../cgroup.subtree_control", "+memory +cpu")
+      ? "v2"
+      : null;
   if (existsSync(join(CGROUP_ROOT, "memory")))
     return probe(join(CGROUP_ROOT, "memory", name), "memory.limit_in_bytes", "268435456") ? "v1" : null;
   return null;
