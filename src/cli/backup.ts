@@ -51,7 +51,7 @@ function openBackup(stateDir: string, id: string) {
   return { backupId, text, files };
 }
 
-/** Restores a backup (or "last-known-good") through the migration path; the watchdog calls this too. */
+/** Restores a backup (or "last-known-good") through the migration path. */
 export function restoreBackup(
   live: LoadedConfig,
   id: string,

@@ -6,6 +6,7 @@ import { constitutionCommand } from "./constitution.ts";
 import { configCommand } from "./config.ts";
 import { demoCommand } from "./demo.ts";
 import { downCommand } from "./down.ts";
+import { eventsCommand } from "./events.ts";
 import { gatewayCommand } from "./gateway.ts";
 import { initCommand } from "./init.ts";
 import { keyCommand } from "./key.ts";
@@ -28,6 +29,7 @@ export const COMMANDS: Command[] = [
   stopCommand,
   restartCommand,
   logsCommand,
+  eventsCommand,
   initCommand,
   validateCommand,
   schemaCommand,

@@ -59,10 +59,10 @@ export const systemdCommand: Command = {
     const files = writeUnits(dir, units);
     const commands =
       scope === "system"
-        ? ["systemctl daemon-reload", "systemctl enable --now flotilla.service flotilla-watchdog.timer"]
+        ? ["systemctl daemon-reload", "systemctl enable --now flotilla.service"]
         : [
             "systemctl --user daemon-reload",
-            "systemctl --user enable --now flotilla.service flotilla-watchdog.timer",
+            "systemctl --user enable --now flotilla.service",
             `loginctl enable-linger ${process.env.USER ?? "$USER"}`,
           ];
     if (input.json) printJson({ files, commands });

@@ -2,10 +2,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { type Document, isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import type { z } from "zod";
 import { FlotillaError } from "../errors.ts";
-import { configSchema, type FlotillaConfig, RETIRED_KEYS } from "./schema.ts";
+import { configIssues, configSchema, type FlotillaConfig, RETIRED_KEYS } from "./schema.ts";
 
 /** One validation problem, positioned in the file. */
 export interface ConfigProblem {
@@ -40,19 +40,37 @@ export function validateConfigText(
   file: string,
 ): { ok: true; config: FlotillaConfig } | { ok: false; problems: ConfigProblem[] } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
+  let doc: Document.Parsed;
+  let data: unknown;
+  try {
+    doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      return {
+        ok: false,
+        problems: doc.errors.map((err) => ({
+          file,
+          line: lineCounter.linePos(err.pos[0]).line,
+          path: "(yaml)",
+          message: `${err.message.split("\n")[0]}; fix the YAML syntax`,
+        })),
+      };
+    }
+    data = doc.toJS();
+  } catch (err) {
+    // The parser's own limits (an alias bomb, nesting too deep) surface as exceptions, not errors.
+    const reason = err instanceof Error ? err.message.split("\n")[0] : String(err);
     return {
       ok: false,
-      problems: doc.errors.map((err) => ({
-        file,
-        line: lineCounter.linePos(err.pos[0]).line,
-        path: "(yaml)",
-        message: `${err.message.split("\n")[0]}; fix the YAML syntax`,
-      })),
+      problems: [
+        {
+          file,
+          line: 1,
+          path: "(yaml)",
+          message: `cannot be read as YAML (${reason}); simplify the document`,
+        },
+      ],
     };
   }
-  const data: unknown = doc.toJS();
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     return {
       ok: false,
@@ -77,10 +95,19 @@ export function validateConfigText(
     return 1;
   };
   const isMissing = (path: PropertyKey[]) => doc.getIn(path as unknown[]) === undefined;
-  return {
-    ok: false,
-    problems: result.error.issues.map((issue) => toProblem(issue, file, lineOf, isMissing)),
-  };
+  const problems = result.error.issues.map((issue) => toProblem(issue, file, lineOf, isMissing));
+  // A field of the wrong type stops zod before the whole-config checks: run them on the raw document.
+  const seen = new Set(problems.map((p) => `${p.path}\n${p.message}`));
+  for (const issue of configIssues(data)) {
+    const problem: ConfigProblem = {
+      file,
+      line: lineOf(issue.path),
+      path: issue.path.map(String).join("."),
+      message: issue.message,
+    };
+    if (!seen.has(`${problem.path}\n${problem.message}`)) problems.push(problem);
+  }
+  return { ok: false, problems };
 }
 
 function toProblem(

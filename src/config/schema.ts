@@ -7,7 +7,9 @@ import {
   providerSchema,
   simulatorSchema,
 } from "./gateway-schema.ts";
+import { type CrossFieldIssue, crossFieldIssues } from "./cross-field.ts";
 import { duration, secretRef } from "./fields.ts";
+import { inlineSecretIssues } from "./inline-secrets.ts";
 import { parseBurst, parseSize, SIZE_PATTERN } from "./units.ts";
 
 const size = z
@@ -67,12 +69,14 @@ const limits = z
   .strictObject({
     memory: size
       .optional()
-      .describe("Memory cap such as 512M (address space with rlimit; memory.max with cgroup v2)"),
+      .describe(
+        "Memory cap such as 512M (cgroup v2 memory.max, else v1 memory.limit_in_bytes; a warning where not writable)",
+      ),
     cpu: z
       .number()
       .positive()
       .optional()
-      .describe("CPU cap in cores, such as 0.5 (needs a writable cgroup v2)"),
+      .describe("CPU cap in cores, such as 0.5 (cgroup v2 cpu.max, else v1 cpu.cfs_quota_us)"),
     files: z.number().int().positive().optional().describe("Open file limit (RLIMIT_NOFILE)"),
   })
   .describe("Resource limits");
@@ -152,6 +156,9 @@ const envValue = z.union([
   secretRef,
 ]);
 
+/** What an agent runs; it decides which instructions file carries the pointer to its brief. */
+export const AGENT_KINDS = ["openclaw", "claude-code", "codex", "process"] as const;
+
 export const agentSchema = z
   .strictObject({
     name: z
@@ -164,6 +171,12 @@ export const agentSchema = z
       .string()
       .optional()
       .describe("Role such as coordinator, coder, reviewer; the coordinator gets priority"),
+    kind: z
+      .enum(AGENT_KINDS)
+      .optional()
+      .describe(
+        "What runs: openclaw or codex (brief pointer in AGENTS.md), claude-code (in CLAUDE.md), process (none); default openclaw when the command runs openclaw, else process",
+      ),
     command: z
       .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
       .describe("Command line (run with /bin/sh) or an argv array"),
@@ -178,7 +191,9 @@ export const agentSchema = z
     env: z
       .record(z.string(), envValue)
       .prefault({})
-      .describe("Environment for the agent; nothing else leaks in"),
+      .describe(
+        "Environment for the agent; nothing else leaks in. A value shaped like a key or token is refused: write { env: NAME } or { file: PATH }",
+      ),
     restart: restart.prefault({}),
     health: health.prefault({ process: true }),
     stopTimeout: duration("10s").prefault("10s").describe("Wait after SIGTERM before SIGKILL"),
@@ -299,102 +314,22 @@ export const configSchema = z
           .describe("How often the daemon compares the files it manages with what it last wrote"),
       })
       .prefault({})
-      .describe("Drift detection for managed files (config, constitution, briefs, generated configs)"),
+      .describe("Drift detection for managed files (config, constitution, briefs)"),
     simulator: simulatorSchema.optional(),
   })
   .superRefine((config, ctx) => {
-    const names = new Map<string, number>();
-    const ports = new Map<number, number>();
-    config.agents.forEach((agent, index) => {
-      const sameName = names.get(agent.name);
-      if (sameName !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["agents", index, "name"],
-          message: `duplicate agent name "${agent.name}" (also agents.${sameName}); give each agent its own name`,
-        });
-      } else names.set(agent.name, index);
-      if (agent.port === undefined) return;
-      const samePort = ports.get(agent.port);
-      if (samePort !== undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["agents", index, "port"],
-          message: `port ${agent.port} is also used by agents.${samePort}; give each agent its own port`,
-        });
-      } else ports.set(agent.port, index);
-    });
-    const providerIds = new Set<string>();
-    config.providers.forEach((provider, index) => {
-      if (providerIds.has(provider.id)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["providers", index, "id"],
-          message: `duplicate provider id "${provider.id}"`,
-        });
-      }
-      providerIds.add(provider.id);
-    });
-    for (const [name, chain] of Object.entries(config.models)) {
-      chain.forEach((entry, index) => {
-        if (!providerIds.has(entry.provider)) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["models", name, index, "provider"],
-            message: `no provider "${entry.provider}" (providers: ${[...providerIds].join(", ") || "none"}); add it under providers or fix the id`,
-          });
-        }
-      });
-    }
-    config.agents.forEach((agent, index) => {
-      if (agent.name === "gateway" && config.providers.length > 0) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["agents", index, "name"],
-          message: 'the name "gateway" is taken by Flotilla\'s own gateway process; rename this agent',
-        });
-      }
-      if (agent.name === "simulator" && config.simulator) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["agents", index, "name"],
-          message: 'the name "simulator" is taken by the provider simulator (simulator:); rename this agent',
-        });
-      }
-      if (agent.model !== undefined && !(agent.model in config.models)) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["agents", index, "model"],
-          message: `no logical model "${agent.model}" (models: ${Object.keys(config.models).join(", ") || "none"}); define it under models`,
-        });
-      }
-    });
-    const agentNames = new Set(config.agents.map((agent) => agent.name));
-    config.constitution.policies.forEach((policy, index) => {
-      (policy.agents ?? []).forEach((name, at) => {
-        if (!agentNames.has(name)) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["constitution", "policies", index, "agents", at],
-            message: `no agent named "${name}" (agents: ${[...agentNames].join(", ") || "none"})`,
-          });
-        }
-      });
-    });
-    config.agents.forEach((agent, index) => {
-      if (("http" in agent.health || "tcp" in agent.health) && agent.port === undefined) {
-        ctx.addIssue({
-          code: "custom",
-          path: ["agents", index, "health"],
-          message: "an http or tcp probe needs the agent's port; set port, or use { process: true }",
-        });
-      }
-    });
+    for (const issue of configIssues(config)) ctx.addIssue({ code: "custom", ...issue });
   });
+
+/** Problems beyond one field's shape: cross-field checks and inline secrets (safe on a raw document too). */
+export function configIssues(config: unknown): CrossFieldIssue[] {
+  return [...crossFieldIssues(config), ...inlineSecretIssues(config)];
+}
 
 export type FlotillaConfig = z.output<typeof configSchema>;
 export type AgentConfig = z.output<typeof agentSchema>;
 export type ConstitutionConfig = z.output<typeof constitutionSchema>;
+export type AgentKind = (typeof AGENT_KINDS)[number];
 export type PolicyScope = (typeof POLICY_SCOPES)[number];
 
 /** Keys that older configs used, with what to write instead. */

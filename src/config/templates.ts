@@ -30,6 +30,7 @@ constitution:
 agents:
   - name: coordinator
     role: coordinator
+    kind: openclaw         # openclaw | codex (brief pointer in AGENTS.md), claude-code (CLAUDE.md), process
     command: "openclaw --profile main gateway run --port 48391"   # or an argv list
     port: 48391
     workspace: ~/fleet/coordinator
@@ -103,6 +104,7 @@ export function demoConfig(basePort = 48390): string {
   const agents = ROLES.map(
     (role, i) => `  - name: ${role}
     role: ${role}
+    kind: process
     command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(EXAMPLE_AGENT)}]
     port: ${basePort + i + 1}
     workspace: ./workspaces/${role}

@@ -7,7 +7,7 @@ import type { LedgerEvent, Store } from "../ledger/store.ts";
 import { type Article, parseArticleNumber } from "./articles.ts";
 import { checkPenalty, type PenaltyInput } from "./penalty-rules.ts";
 
-/** Event kinds this module owns (incidents are raised by the watchdog; they are only read here). */
+/** Event kinds this module owns (incidents will be raised by the watchdog, not built yet; they are only read here). */
 export const KINDS = {
   amended: "constitution.amended",
   penalty: "penalty.recorded",

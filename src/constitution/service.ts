@@ -9,7 +9,7 @@ import type { AgentConfig, FlotillaConfig, PolicyScope } from "../config/schema.
 import { writeManagedFile } from "../config/managed-files.ts";
 import { FlotillaError, isFlotillaError } from "../errors.ts";
 import type { Store } from "../ledger/store.ts";
-import { syncAgentsFile, runsOpenClaw } from "./agents-md.ts";
+import { syncInstructionsFile } from "./instructions-file.ts";
 import { type ArticlesFile, readArticles } from "./articles.ts";
 import { BRIEF_FILE, HANDOFF_FILE, renderBrief } from "./brief.ts";
 import type { PenaltyInput } from "./penalty-rules.ts";
@@ -78,8 +78,8 @@ export function createConstitution(options: ConstitutionOptions) {
       return clearStrict(store, agent);
     },
     /**
-     * Writes FLOTILLA.md into the workspace of the agent (named, or the spec being started) and, for
-     * OpenClaw, the pointer block in its AGENTS.md. Returns the brief's path, and a warning when the constitution file could not be parsed (the
+     * Writes FLOTILLA.md into the workspace of the agent (named, or the spec being started) and the
+     * pointer block in the instructions file of its kind (CLAUDE.md or AGENTS.md). Returns the brief's path, and a warning when the constitution file could not be parsed (the
      * brief is written anyway, saying so).
      */
     writeBrief(which: string | AgentConfig, apiUrl?: string): { path: string; warning?: string } {
@@ -111,7 +111,7 @@ export function createConstitution(options: ConstitutionOptions) {
         ...(apiUrl ? { apiUrl } : {}),
       });
       writeManagedFile(config.stateDir, path, text);
-      if (runsOpenClaw(agent)) syncAgentsFile(agent.workspace);
+      syncInstructionsFile(agent);
       return warning ? { path, warning } : { path };
     },
     /**

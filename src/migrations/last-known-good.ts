@@ -1,7 +1,7 @@
 /**
  * Last known good: once the fleet has run healthy, with no restart, on one config for
  * `migrations.lastKnownGoodAfter`, that config is backed up and recorded in <stateDir>/last-known-good.json.
- * The watchdog restores it through the same path as `flotilla restore`.
+ * `flotilla restore last-known-good` restores it through the same path as any backup.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { AgentConfig } from "../config/schema.ts";
 import { probeHealth } from "./health-probe.ts";
-import { cgroupPids, type LaunchPlan, removeCgroups } from "./limits.ts";
+import { cgroupPids, type LaunchPlan, prepareCgroups, removeCgroups } from "./limits.ts";
 import type { LogSink } from "./log-sink.ts";
 import { descendants, findByEnv, isAlive, readProc, signal, signalGroup } from "./process-tree.ts";
 import { backoffDelay, createBurstGuard, shouldRestart } from "./restart-policy.ts";
@@ -81,6 +81,9 @@ export function createAgentRunner(deps: RunnerDeps) {
     probeFailures = 0;
     health = { ok: null, latencyMs: null };
     burst.record(Date.now());
+    // The last exit removed the cgroup folders that the launch wrapper joins: make them again.
+    for (const dir of prepareCgroups(deps.launch.cgroups, agent.limits))
+      logs.note(`cannot prepare cgroup ${dir}; this start will fail`);
     const input = deps.stdin?.();
     const proc = spawn(deps.launch.file, deps.launch.args, {
       cwd: agent.workspace,

@@ -35,52 +35,82 @@ function makeDir(path: string): boolean {
   }
 }
 
-/** cgroup v2: a leaf per agent under <root>/flotilla-<instance>, with memory and cpu enabled on the way down. */
-function cgroupV2(group: string, limits: AgentConfig["limits"], plan: LaunchPlan): void {
-  const parent = join(CGROUP_ROOT, group.split("/")[0] ?? group);
-  const leaf = join(CGROUP_ROOT, group);
+/** cgroup v2: creates the leaf (memory and cpu enabled on the way down); null when not writable, else which limits took. */
+function writeV2(leaf: string, limits: AgentConfig["limits"]): { memory: boolean; cpu: boolean } | null {
+  const parent = dirname(leaf);
   const ready =
     makeDir(leaf) &&
     tryWrite(join(CGROUP_ROOT, "cgroup.subtree_control"), "+memory +cpu") &&
     tryWrite(join(parent, "cgroup.subtree_control"), "+memory +cpu");
-  if (!ready) {
+  if (!ready) return null;
+  return {
+    memory: limits.memory !== undefined && tryWrite(join(leaf, "memory.max"), String(limits.memory)),
+    cpu:
+      limits.cpu !== undefined &&
+      tryWrite(join(leaf, "cpu.max"), `${Math.round(limits.cpu * CFS_PERIOD_US)} ${CFS_PERIOD_US}`),
+  };
+}
+
+/** cgroup v1: the agent's folder in the memory hierarchy, with its limit. */
+function writeV1Memory(dir: string, memory: number): boolean {
+  return makeDir(dir) && tryWrite(join(dir, "memory.limit_in_bytes"), String(memory));
+}
+
+/** cgroup v1: the agent's folder in the cpu hierarchy, with its quota. */
+function writeV1Cpu(dir: string, cpu: number): boolean {
+  return (
+    makeDir(dir) &&
+    tryWrite(join(dir, "cpu.cfs_period_us"), String(CFS_PERIOD_US)) &&
+    tryWrite(join(dir, "cpu.cfs_quota_us"), String(Math.round(cpu * CFS_PERIOD_US)))
+  );
+}
+
+/** cgroup v2: a leaf per agent under <root>/flotilla-<instance>. */
+function cgroupV2(group: string, limits: AgentConfig["limits"], plan: LaunchPlan): void {
+  const leaf = join(CGROUP_ROOT, group);
+  const written = writeV2(leaf, limits);
+  if (!written) {
     plan.warnings.push(
       `memory/cpu: cgroup v2 at ${leaf} is not writable (run as root or use the systemd units)`,
     );
     return;
   }
   plan.cgroups.push(leaf);
-  if (limits.memory !== undefined && tryWrite(join(leaf, "memory.max"), String(limits.memory))) {
-    plan.applied.push("memory: cgroup v2 memory.max");
-  }
-  if (
-    limits.cpu !== undefined &&
-    tryWrite(join(leaf, "cpu.max"), `${Math.round(limits.cpu * CFS_PERIOD_US)} ${CFS_PERIOD_US}`)
-  ) {
-    plan.applied.push("cpu: cgroup v2 cpu.max");
-  }
+  if (written.memory) plan.applied.push("memory: cgroup v2 memory.max");
+  if (written.cpu) plan.applied.push("cpu: cgroup v2 cpu.max");
 }
 
 /** cgroup v1: one folder per agent in the memory and cpu hierarchies. */
 function cgroupV1(group: string, limits: AgentConfig["limits"], plan: LaunchPlan): void {
   if (limits.memory !== undefined) {
     const dir = join(CGROUP_ROOT, "memory", group);
-    if (makeDir(dir) && tryWrite(join(dir, "memory.limit_in_bytes"), String(limits.memory))) {
+    if (writeV1Memory(dir, limits.memory)) {
       plan.cgroups.push(dir);
       plan.applied.push("memory: cgroup v1 memory.limit_in_bytes");
     } else plan.warnings.push(`memory: cgroup v1 folder ${dir} is not writable; memory limit not applied`);
   }
   if (limits.cpu !== undefined) {
     const dir = join(CGROUP_ROOT, "cpu", group);
-    const ok =
-      makeDir(dir) &&
-      tryWrite(join(dir, "cpu.cfs_period_us"), String(CFS_PERIOD_US)) &&
-      tryWrite(join(dir, "cpu.cfs_quota_us"), String(Math.round(limits.cpu * CFS_PERIOD_US)));
-    if (ok) {
+    if (writeV1Cpu(dir, limits.cpu)) {
       plan.cgroups.push(dir);
       plan.applied.push("cpu: cgroup v1 cpu.cfs_quota_us");
     } else plan.warnings.push(`cpu: cgroup v1 folder ${dir} is not writable; CPU limit not applied`);
   }
+}
+
+/**
+ * Creates the plan's cgroup folders again and writes the limits into them. An exit removes the
+ * folders (removeCgroups), and the launch wrapper joins them, so every start calls this first.
+ * Returns the folders it could not prepare.
+ */
+export function prepareCgroups(dirs: string[], limits: AgentConfig["limits"]): string[] {
+  const v1Memory = join(CGROUP_ROOT, "memory") + "/";
+  const v1Cpu = join(CGROUP_ROOT, "cpu") + "/";
+  return dirs.filter((dir) => {
+    if (dir.startsWith(v1Memory)) return !writeV1Memory(dir, limits.memory ?? -1);
+    if (dir.startsWith(v1Cpu)) return limits.cpu === undefined || !writeV1Cpu(dir, limits.cpu);
+    return writeV2(dir, limits) === null;
+  });
 }
 
 function quote(text: string): string {

@@ -1,6 +1,6 @@
 /**
- * Renders systemd units for the fleet: the daemon, the watchdog service and timer, and a per-agent template
- * whose drop-ins apply each agent's limits and isolation with systemd's own directives.
+ * Renders systemd units for the fleet: the daemon and a per-agent template whose drop-ins apply each
+ * agent's limits and isolation with systemd's own directives (no unit runs a command that does not exist yet).
  */
 import { dirname } from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
@@ -117,34 +117,6 @@ TimeoutStopSec=${stopSeconds(loaded)}s
 
 [Install]
 WantedBy=${wantedBy}
-`,
-    },
-    {
-      path: "flotilla-watchdog.service",
-      content: `${header(loaded)}
-[Unit]
-Description=Flotilla watchdog: one independent check of the fleet
-
-[Service]
-Type=oneshot
-WorkingDirectory=${workdir}
-Environment=FLOTILLA_CONFIG=${config}
-ExecStart=${exec(paths, ["watchdog", "--once", "--config", loaded.file])}
-`,
-    },
-    {
-      path: "flotilla-watchdog.timer",
-      content: `${header(loaded)}
-[Unit]
-Description=Run the Flotilla watchdog every 15 minutes
-
-[Timer]
-OnBootSec=5min
-OnUnitActiveSec=15min
-Persistent=true
-
-[Install]
-WantedBy=timers.target
 `,
     },
     {

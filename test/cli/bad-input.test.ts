@@ -66,6 +66,70 @@ test("duplicate names and ports are caught before anything starts", async (t) =>
   nothingStarted(dir);
 });
 
+test("a YAML alias bomb is one line naming the file, not a stack trace", async (t) => {
+  const rows = ['a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]'];
+  for (const [from, to] of [
+    ["a", "b"],
+    ["b", "c"],
+    ["c", "d"],
+    ["d", "e"],
+    ["e", "f"],
+  ])
+    rows.push(`${to}: &${to} [${Array.from({ length: 9 }, () => `*${from}`).join(", ")}]`);
+  const { file } = fleetDir(t, `${rows.join("\n")}\n`);
+  const validate = await runCli(["validate", "-c", file]);
+  assertOneClearError(validate, new RegExp(`^${file}:1: \\(yaml\\): cannot be read as YAML \\(`));
+  assert.equal(validate.stderr.trim().split("\n").length, 1);
+  const up = await runCli(["up", "--detach", "-c", file]);
+  assertOneClearError(up, /cannot be read as YAML/);
+  assert.equal(up.stderr.trim().split("\n").length, 1);
+});
+
+test("validate reports a structural problem and a duplicate port in one pass", async (t) => {
+  const { file } = fleetDir(
+    t,
+    `version: 1
+stateDir: ./state
+agents:
+  - { name: a, command: run, workspace: w, port: 4100 }
+  - { name: b, command: run, workspace: w, port: 4100, restart: 5 }
+`,
+  );
+  const validate = await runCli(["validate", "-c", file]);
+  assertOneClearError(validate, new RegExp(`^${file}:5: agents\\.1\\.restart: `));
+  const lines = validate.stderr.trim().split("\n");
+  assert.equal(lines.length, 2, validate.stderr);
+  assert.match(
+    lines[1] ?? "",
+    new RegExp(`^${file}:5: agents\\.1\\.port: port 4100 is also used by agents\\.0`),
+  );
+});
+
+test("an inline provider key in an agent's env is refused, saying to use { env } or { file }", async (t) => {
+  const key = `sk-proj-${"A1b2C3d4".repeat(5)}`;
+  const { dir, file } = fleetDir(
+    t,
+    `version: 1
+stateDir: ./state
+agents:
+  - name: a
+    command: run
+    workspace: w
+    env: { LOG_LEVEL: debug, OPENAI_API_KEY: ${key}, SAFE: { env: OPENAI_API_KEY } }
+`,
+  );
+  for (const args of [["validate"], ["up", "--detach"]]) {
+    const result = await runCli([...args, "-c", file]);
+    assertOneClearError(
+      result,
+      /agents\.0\.env\.OPENAI_API_KEY: looks like an OpenAI-style API key written inline; .*\{ env: NAME \}.*\{ file: PATH \}/,
+    );
+    assert.equal(result.stderr.trim().split("\n").length, 1, result.stderr);
+    assert.ok(!result.stderr.includes(key), "the secret is not echoed");
+  }
+  nothingStarted(dir);
+});
+
 test("a taken port, a missing command and an unwritable workspace are all named; nothing is half-started", async (t) => {
   const [good = 0, taken = 0, other = 0] = await freePorts(3);
   const blocker = createServer().listen(taken, "127.0.0.1");

@@ -1,11 +1,11 @@
 /** The constitution over a real ledger file: amendments, penalties, strict mode, incidents, the brief and the dispatch gate. */
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
 import { lastWritten } from "../../src/config/managed-files.ts";
-import type { AgentConfig, FlotillaConfig } from "../../src/config/schema.ts";
+import type { AgentConfig, AgentKind, FlotillaConfig } from "../../src/config/schema.ts";
 import { createConstitution } from "../../src/constitution/service.ts";
 import { FlotillaError } from "../../src/errors.ts";
 import { openSqliteStore } from "../../src/ledger/sqlite-store.ts";
@@ -27,11 +27,17 @@ function setUp(
   const dir = mkdtempSync(join(tmpdir(), "flotilla-constitution-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, "constitution.md"), ARTICLES);
-  const agent = (name: string, command: AgentConfig["command"] = ["node", "agent.js"]) =>
-    ({ name, command, workspace: join(dir, "ws", name) }) as AgentConfig;
+  const agent = (name: string, command: AgentConfig["command"] = ["node", "agent.js"], kind?: AgentKind) =>
+    ({ name, command, workspace: join(dir, "ws", name), ...(kind ? { kind } : {}) }) as AgentConfig;
   const config = {
     stateDir: join(dir, "state"),
-    agents: [agent("coder"), agent("claw", ["node", "/opt/openclaw/openclaw.mjs", "gateway", "run"])],
+    agents: [
+      agent("coder"),
+      agent("claw", ["node", "/opt/openclaw/openclaw.mjs", "gateway", "run"]),
+      agent("claude", "claude --print", "claude-code"),
+      agent("codex", "codex exec", "codex"),
+      agent("plain", ["node", "/opt/openclaw/openclaw.mjs"], "process"),
+    ],
     constitution: {
       articles: join(dir, "constitution.md"),
       required: options.required ?? false,
@@ -199,6 +205,25 @@ test("an OpenClaw workspace gets the managed block in AGENTS.md; the rest of the
     () => readFileSync(join(dir, "ws", "coder", "AGENTS.md")),
     /ENOENT/,
     "not an OpenClaw agent: no AGENTS.md",
+  );
+});
+
+test("the agent's kind picks the instructions file: CLAUDE.md for claude-code, AGENTS.md for codex, none for process", (t) => {
+  const { dir, constitution } = setUp(t);
+  const files = (name: string) =>
+    ["AGENTS.md", "CLAUDE.md"].filter((file) => existsSync(join(dir, "ws", name, file)));
+  for (const name of ["claude", "codex", "plain"]) constitution.writeBrief(name);
+  assert.deepEqual(files("claude"), ["CLAUDE.md"]);
+  assert.match(readFileSync(join(dir, "ws", "claude", "CLAUDE.md"), "utf8"), /read FLOTILLA\.md/);
+  assert.deepEqual(files("codex"), ["AGENTS.md"]);
+  assert.deepEqual(files("plain"), [], "kind: process wins over a command that looks like OpenClaw");
+  const own = "# Project rules\n\nUse tabs.\n";
+  writeFileSync(join(dir, "ws", "claude", "CLAUDE.md"), own);
+  constitution.writeBrief("claude");
+  const kept = readFileSync(join(dir, "ws", "claude", "CLAUDE.md"), "utf8");
+  assert.ok(
+    kept.startsWith(own) && kept.includes("<!-- flotilla:begin -->"),
+    "the block is added after the operator's text",
   );
 });
 

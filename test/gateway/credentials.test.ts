@@ -4,6 +4,7 @@ import { test } from "node:test";
 import { oauthCredential } from "../../src/gateway/credentials.ts";
 import { createSimulator } from "../../src/sim/simulator.ts";
 import { createFakeClock } from "../support/fake-clock.ts";
+import { waitFor } from "../support/fleet.ts";
 
 test("an access token is fetched once for concurrent callers, refreshed in the background inside the margin, and renewed after a 401 unless fresh", async (t) => {
   const sim = createSimulator({ keys: {}, oauth: { refreshTokens: { "rt-1": {} }, accessTokenTtlSec: 600 } });
@@ -26,9 +27,11 @@ test("an access token is fetched once for concurrent callers, refreshed in the b
   clock.advance(540_001); // 600 s token, 60 s margin: inside it
   assert.equal(credential.current(), token, "still valid: used while the refresh runs in the background");
   assert.equal(credential.current(), token);
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  const second = await waitFor(() => {
+    const now = credential.current();
+    return now !== token && now;
+  }, "the background refresh's new token");
   assert.equal(sim.stats().oauth.refreshes, 2, "one background refresh for both callers");
-  const second = credential.current();
   assert.equal(typeof second, "string");
   assert.notEqual(second, token);
 
@@ -62,14 +65,12 @@ test("a failing background refresh keeps the valid token in use and is retried a
   await sim.close(); // the token endpoint goes away
   clock.advance(550_000);
   assert.equal(credential.current(), token);
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.equal(failures.length, 1);
+  await waitFor(() => failures.length === 1, "the failed background refresh");
   for (let i = 0; i < 20; i++) assert.equal(credential.current(), token, "the still-valid token is used");
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.equal(failures.length, 1, "no refresh attempt per request after a failure");
   clock.advance(5_000);
   credential.current();
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  assert.equal(failures.length, 2, "tried again after the pause");
+  // Attempts made by the 20 calls above would fail before this one, which comes after the pause.
+  await waitFor(() => failures.length >= 2, "the retry after the pause");
+  assert.equal(failures.length, 2, "tried again after the pause, and not once per request before it");
   assert.deepEqual(failures[0], { error: "token endpoint unreachable (ECONNREFUSED)", permanent: false });
 });

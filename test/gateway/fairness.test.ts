@@ -36,14 +36,22 @@ ${names.map((n) => `  - { name: ${n}, command: x, workspace: /tmp, model: main }
     );
     const served = new Map(names.map((n) => [n, 0]));
     const statuses = new Map<number, number>();
+    // A request that fails for any reason but the end-of-run abort is a failure of the gateway.
+    const failures: string[] = [];
     const abort = new AbortController();
     const pending: Array<Promise<void>> = [];
     const started = Date.now();
     const interval = RUN_MS / ((RPM * OFFER) / AGENTS); // each agent's gap between requests
+    let offering = names.length;
+    let runOver: () => void = () => undefined;
+    const allOffered = new Promise<void>((resolve) => (runOver = resolve));
     const timers = names.map((name, i) =>
       setTimeout(
         function tick() {
-          if (Date.now() - started >= RUN_MS) return;
+          if (Date.now() - started >= RUN_MS) {
+            if (--offering === 0) runOver();
+            return;
+          }
           pending.push(
             fetch(`${gw.url}/v1/chat/completions`, {
               method: "POST",
@@ -59,14 +67,16 @@ ${names.map((n) => `  - { name: ${n}, command: x, workspace: /tmp, model: main }
                 statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
                 if (res.ok && Date.now() - started <= RUN_MS) served.set(name, (served.get(name) ?? 0) + 1);
               })
-              .catch(() => {}),
+              .catch((err: unknown) => {
+                if (!abort.signal.aborted) failures.push(`${name}: ${String(err)}`);
+              }),
           );
           timers[i] = setTimeout(tick, interval);
         },
         (i * interval) / AGENTS,
       ),
     );
-    await new Promise((resolve) => setTimeout(resolve, RUN_MS + 200));
+    await allOffered; // every agent has stopped offering: the minute is over
     for (const timer of timers) clearTimeout(timer);
     abort.abort();
     await Promise.all(pending);
@@ -80,6 +90,12 @@ ${names.map((n) => `  - { name: ${n}, command: x, workspace: /tmp, model: main }
       `# fairness: offered ${OFFER}× of rpm ${RPM} by ${AGENTS} agents for ${RUN_MS / 1000}s; served ${total} ` +
         `(${(utilisation * 100).toFixed(1)} % of the limit), per agent [${counts.join(", ")}], Jain ${jain.toFixed(4)}, ` +
         `simulator 429s ${upstream.rateLimited}, gateway statuses ${JSON.stringify(Object.fromEntries(statuses))}\n`,
+    );
+    assert.deepEqual(failures, [], "no request failed during the run");
+    assert.deepEqual(
+      [...statuses.keys()].filter((status) => status >= 500),
+      [],
+      "no request was answered with a server error",
     );
     assert.equal(upstream.rateLimited, 0, "the simulator never had to say 429");
     assert.ok(utilisation >= 0.9, `used ${(utilisation * 100).toFixed(1)} % of the limit`);

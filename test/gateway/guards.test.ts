@@ -7,6 +7,7 @@ import { connect } from "node:net";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
 import { createSimulator } from "../../src/sim/simulator.ts";
+import { waitFor } from "../support/fleet.ts";
 import { startGateway } from "../support/gateway.ts";
 
 const REAL_KEY = "sk-real-provider-secret-9f8e7d6c";
@@ -161,9 +162,30 @@ test("bad input gets a clear error in the caller's format and the gateway keeps 
 });
 
 test("an upstream sending garbage gets a clear 502; a client leaving mid-stream aborts the upstream", async (t) => {
-  const sim = createSimulator({ keys: { [REAL_KEY]: {} }, chunkDelayMs: 50, words: 40 });
-  const simUrl = await sim.start();
-  t.after(() => sim.close());
+  // A slow stream (40 frames, 50 ms apart) that notes whether its connection closed before the end.
+  let closedEarly: (early: boolean) => void = () => undefined;
+  const upstreamClosed = new Promise<boolean>((resolve) => (closedEarly = resolve));
+  const slow = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    let frames = 0;
+    const timer = setInterval(() => {
+      if (frames++ < 40)
+        res.write(
+          `data: ${JSON.stringify({ id: "s", object: "chat.completion.chunk", created: 1, model: "x", choices: [{ index: 0, delta: { content: "word " }, finish_reason: null }] })}\n\n`,
+        );
+      else res.end("data: [DONE]\n\n");
+    }, 50);
+    res.on("close", () => {
+      clearInterval(timer);
+      closedEarly(!res.writableEnded);
+    });
+  });
+  await new Promise<void>((resolve) => slow.listen(0, "127.0.0.1", resolve));
+  t.after(() => {
+    slow.closeAllConnections();
+    slow.close();
+  });
   const garbage = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "application/json" });
     res.end("<html>not json</html>");
@@ -176,7 +198,7 @@ test("an upstream sending garbage gets a clear 502; a client leaving mid-stream 
     `version: 1
 providers:
   - { id: junk, kind: openai, baseUrl: http://127.0.0.1:${(garbage.address() as { port: number }).port}/v1, keys: [{ env: GUARD_KEY }] }
-  - { id: slow, kind: openai, baseUrl: ${simUrl}/v1, keys: [{ env: GUARD_KEY }] }
+  - { id: slow, kind: openai, baseUrl: http://127.0.0.1:${(slow.address() as { port: number }).port}/v1, keys: [{ env: GUARD_KEY }] }
 models:
   junk: [{ provider: junk, model: x }]
   main: [{ provider: slow, model: sim-large }]
@@ -201,10 +223,16 @@ agents:
     });
     req.end(JSON.stringify({ ...hello, stream: true }));
   });
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  assert.equal(sim.stats().ok, 0, "the simulator never finished the stream: the gateway aborted it");
-  const record = gw.store.query({ kind: "gateway.request" }).find((e) => e.data.provider === "slow");
-  assert.equal(record?.data.status, 499);
+  assert.equal(
+    await upstreamClosed,
+    true,
+    "the upstream's stream was cut before its end: the gateway aborted it",
+  );
+  const record = await waitFor(
+    () => gw.store.query({ kind: "gateway.request" }).find((e) => e.data.provider === "slow"),
+    "the aborted request's record",
+  );
+  assert.equal(record.data.status, 499);
 });
 
 test("no real provider key in the ledger, the logs or any error body", async (t) => {
@@ -236,12 +264,14 @@ test("a client that does not read its stream holds the upstream back instead of 
     })}\n\n`,
   );
   let sent = 0;
+  let movedAt = Date.now();
   const upstream = createServer((req, res) => {
     req.resume();
     res.writeHead(200, { "content-type": "text/event-stream" });
     void (async () => {
       while (sent < total && !res.destroyed) {
         sent += frame.length;
+        movedAt = Date.now();
         if (!res.write(frame)) await once(res, "drain").catch(() => undefined);
       }
       res.end("data: [DONE]\n\n");
@@ -271,7 +301,8 @@ agents:
     `POST /v1/chat/completions HTTP/1.1\r\nhost: gw\r\nauthorization: Bearer ${gw.key("coder")}\r\n` +
       `content-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`,
   );
-  await new Promise((resolve) => setTimeout(resolve, 800));
+  // Wait until the upstream stalls (no frame for 300 ms) or is done: held back, or everything buffered.
+  await waitFor(() => sent > 0 && (sent >= total || Date.now() - movedAt >= 300), "the upstream to stall");
   const held = sent;
   socket.destroy();
   assert.ok(held > 0, "the stream started");

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
 import { createSimulator } from "../../src/sim/simulator.ts";
+import { waitFor } from "../support/fleet.ts";
 import { startGateway } from "../support/gateway.ts";
 
 const REFRESH_TOKEN = "rt-7f3a9c2e1b5d4f6a8c0e2b4d6f8a0c2e";
@@ -65,8 +66,11 @@ test("many concurrent requests share one refresh; the token is refreshed before 
   await new Promise((resolve) => setTimeout(resolve, 1_100));
   const second = await burst(gw, 25);
   assert.deepEqual(new Set(second.map((r) => r.status)), new Set([200]));
-  // The background refresh started by the burst lands 100 ms later.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // The background refresh started by the burst lands a moment later.
+  await waitFor(
+    () => gw.store.query({ kind: "gateway.token_refreshed" }).length === 2,
+    "the background refresh",
+  );
   const oauth = sim.stats().oauth;
   assert.equal(oauth.refreshes, 2, "one more refresh, before expiry, for the whole second burst");
   assert.equal(oauth.refused, 0, "the second refresh used the rotated refresh token");

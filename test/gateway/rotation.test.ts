@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { type TestContext, test } from "node:test";
 import { createSimulator } from "../../src/sim/simulator.ts";
 
+import { waitFor } from "../support/fleet.ts";
 import { startGateway } from "../support/gateway.ts";
 
 type Kind = "openai" | "anthropic";
@@ -103,7 +104,8 @@ for (const [header, retryAfterMs, expected] of [
     assert.equal(cooled[0]?.data.forMs, expected);
     assert.equal(sim.stats().byKey.k2?.ok, 2, "k1 was cooling down");
     if (header === "ms") {
-      await new Promise((resolve) => setTimeout(resolve, expected + 50));
+      const over = (cooled[0]?.ts ?? 0) + expected;
+      await waitFor(() => Date.now() > over, "the end of k1's cool-down");
       assert.equal((await ask(gw)).status, 200);
       assert.equal(sim.stats().byKey.k1?.ok, 1, "k1 is back once its cool-down is over");
     }

@@ -91,7 +91,9 @@ test("the provider's timeout covers the body: headers and then silence end the r
 });
 
 test("no headers within the timeout is a timeout; a closed port is refused; a caller's abort ends the attempt", async (t) => {
-  const silent = await upstream(t, () => {});
+  let arrived: () => void = () => undefined;
+  const requested = new Promise<void>((resolve) => (arrived = resolve));
+  const silent = await upstream(t, () => arrived());
   const timedOut = await attempt(silent.provider);
   assert.deepEqual(timedOut.ok ? "ok" : timedOut.kind, "timeout");
   const closed = { ...silent.provider, baseUrl: "http://127.0.0.1:1/v1" } as Provider;
@@ -99,7 +101,8 @@ test("no headers within the timeout is a timeout; a closed port is refused; a ca
   assert.deepEqual(refused.ok ? "ok" : refused.kind, "refused");
   const controller = new AbortController();
   const pending = attempt({ ...silent.provider, timeout: 60_000 } as Provider, controller.signal);
-  setTimeout(() => controller.abort(), 20);
+  await requested; // the request is at the upstream, waiting for an answer that never comes
+  controller.abort();
   const aborted = await pending;
   assert.deepEqual(aborted.ok ? "ok" : aborted.kind, "network");
 });

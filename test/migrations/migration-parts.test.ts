@@ -181,7 +181,7 @@ test("backups keep the configured number, list clearly, and an unknown id names 
   });
 });
 
-test("drift: a hand edit is one event within one interval (fake clock); Flotilla's own writes are not drift", (t) => {
+test("drift: each different hand edit is one event within one interval (fake clock); Flotilla's own writes are not drift", (t) => {
   mock.timers.enable({ apis: ["setTimeout"] });
   t.after(() => mock.timers.reset());
   const dir = tempDir(t);
@@ -209,8 +209,14 @@ test("drift: a hand edit is one event within one interval (fake clock); Flotilla
   assert.match(String(store.events[0]?.data?.diff), /^\+# hand edit$/m);
   mock.timers.tick(30_000);
   assert.equal(store.events.length, 1, "the same edit is not reported twice");
+  writeFileSync(config, "version: 1\n# a second, different hand edit\n");
+  mock.timers.tick(30_000);
+  assert.equal(store.events.length, 2, "a further edit of a drifted file is reported too");
+  assert.match(String(store.events[1]?.data?.diff), /^\+# a second, different hand edit$/m);
+  mock.timers.tick(30_000);
+  assert.equal(store.events.length, 2, "and only once");
 
   rmSync(brief);
   mock.timers.tick(30_000);
-  assert.equal(store.events[1]?.data?.change, "deleted");
+  assert.equal(store.events[2]?.data?.change, "deleted");
 });

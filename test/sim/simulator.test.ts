@@ -8,6 +8,7 @@ import { request } from "node:http";
 import { type TestContext, test } from "node:test";
 import type { SimOptionsInput } from "../../src/sim/options.ts";
 import { createSimulator } from "../../src/sim/simulator.ts";
+import { waitFor } from "../support/fleet.ts";
 
 async function start(t: TestContext, options: SimOptionsInput): Promise<string> {
   const sim = createSimulator(options);
@@ -136,7 +137,10 @@ test("concurrency: a second request while the first is in flight gets a 429, and
   const url = await start(t, { keys: { one: { concurrency: 1 } }, latency: { firstTokenMs: 100 } });
   const headers = { authorization: "Bearer one" };
   const first = post(url, "/v1/chat/completions", headers, chat());
-  await new Promise((resolve) => setTimeout(resolve, 40));
+  await waitFor(
+    async () => ((await (await fetch(`${url}/_sim/stats`)).json()) as { inFlight: number }).inFlight === 1,
+    "the first request in flight",
+  );
   assert.equal((await post(url, "/v1/chat/completions", headers, chat())).status, 429);
   assert.equal((await first).status, 200);
   assert.equal((await post(url, "/v1/chat/completions", headers, chat())).status, 200);

@@ -1,12 +1,14 @@
 /** The supervisor with real processes: restart after SIGKILL, crash loops, stop of whole trees, SIGKILL escalation, daemon death. */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { test } from "node:test";
-import { findByEnv } from "../../src/supervisor/process-tree.ts";
+import { findByEnv, readProc } from "../../src/supervisor/process-tree.ts";
 import { instanceId } from "../../src/supervisor/supervisor.ts";
 import {
+  hostPid,
   EXAMPLE_AGENT,
   fleetDir,
   freePorts,
@@ -131,43 +133,102 @@ test("a crash loop ends in failed after the burst, with an event", async (t) => 
   const failed = await recorded(dir, "agent.failed");
   assert.equal(failed.length, 1);
   assert.match(failed[0]?.data ?? "", /"reason":"burst"/);
+  const delays = events(dir, "agent.backoff").map((e) => (JSON.parse(e.data) as { delayMs: number }).delayMs);
+  assert.deepEqual(delays, [100, 200], "the backoff doubles from delay while the failures go on");
   const started = await runCli(["start", "crasher", "--json", "-c", file]);
   assert.equal(started.code, 0, "an operator can start a failed agent again");
 });
 
-test("stop and down leave no process of the agent alive, grandchildren in other groups included", async (t) => {
-  const [pa = 0, pb = 0] = await freePorts(2);
+for (const isolation of ["sandbox", "none"]) {
+  test(`stop and down leave no process of the agent alive, grandchildren in other groups included (isolation: ${isolation})`, async (t) => {
+    const [pa = 0, pb = 0] = await freePorts(2);
+    const { dir, file } = fleetDir(
+      t,
+      fleetYaml([
+        { name: "parent", port: pa, env: { FLOTILLA_EXAMPLE_CHILDREN: "3" } },
+        { name: "other", port: pb, env: { FLOTILLA_EXAMPLE_CHILDREN: "2" } },
+      ]).replace("stateDir: ./state\n", `stateDir: ./state\nisolation: ${isolation}\n`),
+    );
+    await up(file);
+    // The agent writes the pids it sees; inside a sandbox those are its own namespace's numbers.
+    const readChildren = (name: string, launcher: number) => async () => {
+      try {
+        const inner = JSON.parse(readFileSync(join(dir, "ws", name, "children.json"), "utf8")) as number[];
+        const pids = inner.map((p) => hostPid(p, launcher));
+        return pids.length > 0 && pids.every((p) => pidAlive(p)) ? pids : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const parent = await waitFor(running(file, "parent"), "parent running");
+    const children = await waitFor(readChildren("parent", parent.pid ?? 0), "parent's children");
+    assert.equal(children.length, 3);
+    const stopped = await runCli(["stop", "parent", "--json", "-c", file]);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    for (const pid of [parent.pid ?? 0, ...children])
+      assert.equal(pidAlive(pid), false, `pid ${pid} still alive after stop`);
+
+    const other = await waitFor(running(file, "other"), "other running");
+    const otherChildren = await waitFor(readChildren("other", other.pid ?? 0), "other's children");
+    const down = await runCli(["down", "--json", "-c", file]);
+    assert.equal(down.code, 0, down.stderr);
+    for (const pid of [other.pid ?? 0, ...otherChildren])
+      assert.equal(pidAlive(pid), false, `pid ${pid} still alive after down`);
+    assert.deepEqual(findByEnv({ FLOTILLA_INSTANCE: instanceId(join(dir, "state")) }), []);
+  });
+}
+
+test("stop kills a grandchild that cleared its env and left the process tree (it is still in the group)", async (t) => {
+  // The agent starts a middle process that starts the grandchild with an empty env, then exits: the
+  // grandchild is re-parented (to pid 1), carries no mark, and only its process group ties it to the agent.
+  // Unisolated (or as a user of its own): in a sandbox it would be re-parented inside the sandbox instead.
+  const grandchild =
+    "require('fs').writeFileSync('grandchild.pid', String(process.pid)); setInterval(() => {}, 1e9)";
+  const middle = `require('child_process').spawn(process.execPath, ['-e', ${JSON.stringify(grandchild)}], { env: {}, stdio: 'ignore' }).unref(); process.exit(0)`;
+  const agent = `require('child_process').spawn(process.execPath, ['-e', ${JSON.stringify(middle)}], { stdio: 'ignore' }); setInterval(() => {}, 1e9)`;
   const { dir, file } = fleetDir(
     t,
-    fleetYaml([
-      { name: "parent", port: pa, env: { FLOTILLA_EXAMPLE_CHILDREN: "3" } },
-      { name: "other", port: pb, env: { FLOTILLA_EXAMPLE_CHILDREN: "2" } },
-    ]),
+    `version: 1\nstateDir: ./state\nisolation: none\nagents:\n  - { name: leaver, command: ${JSON.stringify([NODE, "-e", agent])}, workspace: ./ws, stopTimeout: 3s }\n`,
   );
   await up(file);
-  const readChildren = (name: string) => async () => {
+  const row = await waitFor(running(file, "leaver"), "leaver running");
+  const pidFile = join(dir, "ws", "grandchild.pid");
+  const orphan = await waitFor(() => {
     try {
-      const pids = JSON.parse(readFileSync(join(dir, "ws", name, "children.json"), "utf8")) as number[];
-      return pids.length > 0 && pids.every((p) => pidAlive(p)) ? pids : undefined;
+      const pid = Number(readFileSync(pidFile, "utf8"));
+      return pid > 0 && pidAlive(pid) && readProc(pid)?.ppid !== row.pid ? pid : undefined;
     } catch {
       return undefined;
     }
-  };
-  const parent = await waitFor(running(file, "parent"), "parent running");
-  const children = await waitFor(readChildren("parent"), "parent's children");
-  assert.equal(children.length, 3);
-  const stopped = await runCli(["stop", "parent", "--json", "-c", file]);
+  }, "the grandchild, re-parented away from the agent");
+  t.after(() => {
+    if (pidAlive(orphan)) process.kill(orphan, "SIGKILL");
+  });
+  assert.equal(readProc(orphan)?.pgid, row.pid, "still in the agent's process group");
+  assert.equal(readFileSync(`/proc/${orphan}/environ`, "utf8"), "", "it carries no env mark");
+  const stopped = await runCli(["stop", "leaver", "-c", file]);
   assert.equal(stopped.code, 0, stopped.stderr);
-  for (const pid of [parent.pid ?? 0, ...children])
-    assert.equal(pidAlive(pid), false, `pid ${pid} still alive after stop`);
+  await waitFor(() => !pidAlive(orphan), "the grandchild gone after stop", 5000);
+});
 
-  const other = await waitFor(running(file, "other"), "other running");
-  const otherChildren = await waitFor(readChildren("other"), "other's children");
-  const down = await runCli(["down", "--json", "-c", file]);
+test("orphan clean-up spares a live process whose pid matches an old record but whose start time does not", async (t) => {
+  const bystander = spawn(NODE, ["-e", "setInterval(() => {}, 1e9)"], { detached: true, stdio: "ignore" });
+  t.after(() => bystander.kill("SIGKILL"));
+  const pid = bystander.pid ?? 0;
+  const info = await waitFor(() => readProc(pid), "the bystander's /proc entry");
+  const { dir, file } = fleetDir(t, fleetYaml([{ name: "solo", port: (await freePorts(1))[0] ?? 0 }]));
+  // A record left by an earlier daemon: the same pid (reused since), a different start time.
+  mkdirSync(join(dir, "state", "run"), { recursive: true, mode: 0o700 });
+  writeFileSync(
+    join(dir, "state", "run", "agents.json"),
+    JSON.stringify([{ name: "solo", pid, pgid: info.pgid, startTime: info.startTime - 100 }]),
+  );
+  await up(file);
+  await waitFor(running(file, "solo"), "solo running");
+  assert.equal(pidAlive(pid), true, "an unrelated process whose pid matches an old record was killed");
+  const down = await runCli(["down", "-c", file]);
   assert.equal(down.code, 0, down.stderr);
-  for (const pid of [other.pid ?? 0, ...otherChildren])
-    assert.equal(pidAlive(pid), false, `pid ${pid} still alive after down`);
-  assert.deepEqual(findByEnv({ FLOTILLA_INSTANCE: instanceId(join(dir, "state")) }), []);
+  assert.equal(pidAlive(pid), true, "down spared it too");
 });
 
 test("an agent that ignores SIGTERM is SIGKILLed after stopTimeout", async (t) => {
@@ -217,9 +278,11 @@ test("after kill -9 of the daemon, up again gives exactly one copy of each agent
     assert.equal(pidAlive(old.pid ?? 0), false, `old ${old.name} pid ${old.pid} was cleaned up`);
   const instance = instanceId(join(dir, "state"));
   for (const row of second) {
-    const copies = findByEnv({ FLOTILLA_INSTANCE: instance, FLOTILLA_AGENT_NAME: row.name }).filter((p) =>
-      readFileSync(`/proc/${p.pid}/cmdline`, "utf8").includes("example-agent.ts"),
-    );
+    // The agent itself, not the sandbox's launcher (bwrap carries the same command line).
+    const copies = findByEnv({ FLOTILLA_INSTANCE: instance, FLOTILLA_AGENT_NAME: row.name }).filter((p) => {
+      const argv = readFileSync(`/proc/${p.pid}/cmdline`, "utf8").split("\0");
+      return argv[0] !== "bwrap" && argv.includes(EXAMPLE_AGENT);
+    });
     assert.equal(copies.length, 1, `${row.name}: ${copies.length} copies`);
   }
   assert.equal((await recorded(dir, "daemon.orphans_cleaned")).length, 1);

@@ -1,11 +1,21 @@
 /** Test helpers: temp fleet folders, running the real CLI as a child process, free ports, polling. */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { type AddressInfo, createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { fileURLToPath } from "node:url";
+
+import { descendants } from "../../src/supervisor/process-tree.ts";
 
 export { isAlive as pidAlive } from "../../src/supervisor/process-tree.ts";
 
@@ -118,4 +128,30 @@ export async function status(file: string): Promise<AgentRow[]> {
 /** A one-line node program as an argv command. */
 export function nodeScript(code: string): string[] {
   return [NODE, "-e", code];
+}
+
+/**
+ * The host pid of a process an agent reported as `innerPid`: inside a sandbox an agent sees its own PID
+ * namespace's numbers. Looks for the process in the namespace of the agent's launcher's deepest
+ * descendant (the launcher itself when unsandboxed, where the two pids are the same).
+ */
+export function hostPid(innerPid: number, launcherPid: number): number {
+  const chain = [launcherPid, ...descendants(launcherPid).map((p) => p.pid)];
+  let ns: string;
+  try {
+    ns = readlinkSync(`/proc/${chain.at(-1)}/ns/pid`);
+  } catch {
+    return innerPid;
+  }
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/ns/pid`) !== ns) continue;
+      const nspid = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${entry}/status`, "utf8"))?.[1];
+      if (Number(nspid?.trim().split(/\s+/).at(-1)) === innerPid) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return innerPid;
 }

@@ -4,6 +4,7 @@ import { execFile } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { COMMANDS } from "../../src/cli/commands.ts";
 import { quoteArg } from "../../src/systemd/units.ts";
 import { fleetDir, runCli } from "../support/fleet.ts";
 
@@ -25,7 +26,7 @@ function hasSystemdAnalyze(): Promise<boolean> {
   return new Promise((resolve) => execFile("systemd-analyze", ["--version"], (err) => resolve(!err)));
 }
 
-test("generate writes the daemon, watchdog and per-agent units, and they verify", async (t) => {
+test("generate writes the daemon and per-agent units, and they verify", async (t) => {
   const { dir, file } = fleetDir(t, CONFIG);
   const out = join(dir, "units");
   const result = await runCli(["systemd", "generate", "--out", out, "--json", "-c", file]);
@@ -35,8 +36,6 @@ test("generate writes the daemon, watchdog and per-agent units, and they verify"
     files.map((f) => f.slice(out.length + 1)),
     [
       "flotilla.service",
-      "flotilla-watchdog.service",
-      "flotilla-watchdog.timer",
       "flotilla-agent@.service",
       "flotilla-agent@coder.service.d/isolation.conf",
       "flotilla-agent@coder.service.d/limits.conf",
@@ -54,11 +53,12 @@ test("generate writes the daemon, watchdog and per-agent units, and they verify"
     assert.ok(daemon.includes(`\n${line}\n`), `flotilla.service lacks ${line}`);
   }
   assert.match(daemon, new RegExp(`ExecStart=\\S+node \\S+bin/flotilla\\.js up --config ${file}`));
-  assert.match(readFileSync(join(out, "flotilla-watchdog.timer"), "utf8"), /OnUnitActiveSec=15min/);
-  assert.match(
-    readFileSync(join(out, "flotilla-watchdog.service"), "utf8"),
-    /Type=oneshot\n[\s\S]*watchdog --once/,
-  );
+  // No unit runs a command that does not exist (yet): every ExecStart names a command of this CLI.
+  const commands = new Set(COMMANDS.map((c) => c.name));
+  for (const name of ["flotilla.service", "flotilla-agent@.service"]) {
+    const exec = /^ExecStart=\S+ \S+bin\/flotilla\.js (\S+)/m.exec(readFileSync(join(out, name), "utf8"));
+    assert.ok(exec?.[1] && commands.has(exec[1]), `${name} runs flotilla ${exec?.[1]}, which is no command`);
+  }
   assert.ok(daemon.includes("\nDelegate=yes\n"), "cgroup limits work under the daemon's unit");
   const template = readFileSync(join(out, "flotilla-agent@.service"), "utf8");
   assert.match(template, /\nExecStartPre=\+\S+node \S+flotilla\.js run-agent %i --prepare --config /);
@@ -90,12 +90,7 @@ test("generate writes the daemon, watchdog and per-agent units, and they verify"
     return t.skip("systemd-analyze is not installed (Debian package systemd)");
   // A template verifies only as an instance.
   copyFileSync(join(out, "flotilla-agent@.service"), join(out, "flotilla-agent@coder.service"));
-  const names = [
-    "flotilla.service",
-    "flotilla-watchdog.service",
-    "flotilla-watchdog.timer",
-    "flotilla-agent@coder.service",
-  ];
+  const names = ["flotilla.service", "flotilla-agent@coder.service"];
   const verified = await verify(names.map((n) => join(out, n)));
   assert.ok(verified.ok, verified.output);
 });
@@ -107,10 +102,10 @@ test("install writes into the systemd user folder and prints the commands to run
   assert.equal(result.code, 0, result.stderr);
   const body = JSON.parse(result.stdout) as { files: string[]; commands: string[] };
   assert.ok(existsSync(join(dir, "xdg/systemd/user/flotilla.service")));
-  assert.equal(body.files.length, 7);
+  assert.equal(body.files.length, 5);
   assert.deepEqual(body.commands.slice(0, 2), [
     "systemctl --user daemon-reload",
-    "systemctl --user enable --now flotilla.service flotilla-watchdog.timer",
+    "systemctl --user enable --now flotilla.service",
   ]);
 });
 

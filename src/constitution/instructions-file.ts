@@ -1,16 +1,22 @@
 /**
- * The managed block Flotilla keeps in an OpenClaw workspace's AGENTS.md (which OpenClaw puts in the
- * agent's context): a pointer to FLOTILLA.md between two markers. Everything outside the markers is
- * left byte for byte as it was.
+ * The managed block Flotilla keeps in the instructions file an agent's harness puts in its context
+ * (CLAUDE.md for Claude Code, AGENTS.md for Codex and OpenClaw): a pointer to FLOTILLA.md between two
+ * markers. Everything outside the markers is left byte for byte as it was.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import type { AgentConfig } from "../config/schema.ts";
+import type { AgentConfig, AgentKind } from "../config/schema.ts";
 import { writeFileAtomic } from "../config/managed-files.ts";
 import { FlotillaError } from "../errors.ts";
 import { BRIEF_FILE } from "./brief.ts";
 
-export const AGENTS_FILE = "AGENTS.md";
+/** The instructions file each kind of agent reads; a plain process reads none. */
+export const INSTRUCTIONS_FILES: Record<AgentKind, string | undefined> = {
+  openclaw: "AGENTS.md",
+  codex: "AGENTS.md",
+  "claude-code": "CLAUDE.md",
+  process: undefined,
+};
 export const BLOCK_BEGIN = "<!-- flotilla:begin -->";
 export const BLOCK_END = "<!-- flotilla:end -->";
 
@@ -24,16 +30,17 @@ export const MANAGED_BLOCK = [
 ].join("\n");
 
 /**
- * Whether an agent runs OpenClaw: its command's program (or, for an interpreter such as node, its
- * script) is named openclaw, openclaw.mjs or openclaw.js.
+ * The agent's kind: its `kind` field, else openclaw when its command's program (or, for an
+ * interpreter such as node, its script) is named openclaw, openclaw.mjs or openclaw.js, else process.
  */
-export function runsOpenClaw(agent: Pick<AgentConfig, "command">): boolean {
+export function agentKind(agent: Pick<AgentConfig, "command" | "kind">): AgentKind {
+  if (agent.kind !== undefined) return agent.kind;
   const argv = typeof agent.command === "string" ? agent.command.trim().split(/\s+/) : agent.command;
-  return argv.slice(0, 2).some((word) => /^openclaw(\.m?js)?$/.test(basename(word)));
+  return argv.slice(0, 2).some((word) => /^openclaw(\.m?js)?$/.test(basename(word))) ? "openclaw" : "process";
 }
 
 /** Puts the block into `text`: replaces the one between the markers, or appends it. Pure. */
-export function withManagedBlock(text: string, file = AGENTS_FILE): string {
+export function withManagedBlock(text: string, file: string): string {
   const begin = text.indexOf(BLOCK_BEGIN);
   const end = text.indexOf(BLOCK_END);
   if (begin === -1 && end === -1) {
@@ -49,9 +56,14 @@ export function withManagedBlock(text: string, file = AGENTS_FILE): string {
   return `${text.slice(0, begin)}${MANAGED_BLOCK}${text.slice(end + BLOCK_END.length)}`;
 }
 
-/** Keeps the block in the workspace's AGENTS.md; writes only when it changes, keeping the file's mode. */
-export function syncAgentsFile(workspace: string): void {
-  const file = join(workspace, AGENTS_FILE);
+/**
+ * Keeps the block in the instructions file of the agent's kind (none for a plain process); writes
+ * only when it changes, keeping the file's mode.
+ */
+export function syncInstructionsFile(agent: Pick<AgentConfig, "command" | "kind" | "workspace">): void {
+  const name = INSTRUCTIONS_FILES[agentKind(agent)];
+  if (name === undefined) return;
+  const file = join(agent.workspace, name);
   const exists = existsSync(file);
   const before = exists ? readFileSync(file, "utf8") : "";
   const after = withManagedBlock(before, file);

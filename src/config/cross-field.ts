@@ -1,0 +1,106 @@
+/**
+ * Checks across fields of flotilla.yaml (duplicate names and ports, chains naming unknown providers,
+ * reserved names, probes without a port). They read the raw document defensively, so `validate`
+ * reports them in the same pass as a field that is structurally wrong elsewhere.
+ */
+
+/** One cross-field problem: where it is and what to do. */
+export interface CrossFieldIssue {
+  path: Array<string | number>;
+  message: string;
+}
+
+type Loose = Record<string, unknown>;
+
+const isRecord = (value: unknown): value is Loose =>
+  value !== null && typeof value === "object" && !Array.isArray(value);
+const records = (value: unknown): Loose[] =>
+  Array.isArray(value) ? value.map((item) => (isRecord(item) ? item : {})) : [];
+const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+
+/** Every cross-field problem in a config document, parsed or raw; fields of the wrong type are skipped. */
+export function crossFieldIssues(config: unknown): CrossFieldIssue[] {
+  if (!isRecord(config)) return [];
+  const issues: CrossFieldIssue[] = [];
+  const agents = records(config.agents);
+  const providers = records(config.providers);
+  const models = isRecord(config.models) ? config.models : {};
+  const names = new Map<string, number>();
+  const ports = new Map<number, number>();
+  agents.forEach((agent, index) => {
+    const name = text(agent.name);
+    if (name !== undefined) {
+      const sameName = names.get(name);
+      if (sameName !== undefined)
+        issues.push({
+          path: ["agents", index, "name"],
+          message: `duplicate agent name "${name}" (also agents.${sameName}); give each agent its own name`,
+        });
+      else names.set(name, index);
+    }
+    if (typeof agent.port !== "number") return;
+    const samePort = ports.get(agent.port);
+    if (samePort !== undefined)
+      issues.push({
+        path: ["agents", index, "port"],
+        message: `port ${agent.port} is also used by agents.${samePort}; give each agent its own port`,
+      });
+    else ports.set(agent.port, index);
+  });
+  const providerIds = new Set<string>();
+  providers.forEach((provider, index) => {
+    const id = text(provider.id);
+    if (id === undefined) return;
+    if (providerIds.has(id))
+      issues.push({ path: ["providers", index, "id"], message: `duplicate provider id "${id}"` });
+    providerIds.add(id);
+  });
+  for (const [name, chain] of Object.entries(models)) {
+    records(chain).forEach((entry, index) => {
+      const provider = text(entry.provider);
+      if (provider !== undefined && !providerIds.has(provider))
+        issues.push({
+          path: ["models", name, index, "provider"],
+          message: `no provider "${provider}" (providers: ${[...providerIds].join(", ") || "none"}); add it under providers or fix the id`,
+        });
+    });
+  }
+  agents.forEach((agent, index) => {
+    if (agent.name === "gateway" && providers.length > 0)
+      issues.push({
+        path: ["agents", index, "name"],
+        message: 'the name "gateway" is taken by Flotilla\'s own gateway process; rename this agent',
+      });
+    if (agent.name === "simulator" && config.simulator !== undefined)
+      issues.push({
+        path: ["agents", index, "name"],
+        message: 'the name "simulator" is taken by the provider simulator (simulator:); rename this agent',
+      });
+    const model = text(agent.model);
+    if (model !== undefined && !(model in models))
+      issues.push({
+        path: ["agents", index, "model"],
+        message: `no logical model "${model}" (models: ${Object.keys(models).join(", ") || "none"}); define it under models`,
+      });
+  });
+  const constitution = isRecord(config.constitution) ? config.constitution : {};
+  records(constitution.policies).forEach((policy, index) => {
+    if (!Array.isArray(policy.agents)) return;
+    policy.agents.forEach((name: unknown, at) => {
+      if (typeof name === "string" && !names.has(name))
+        issues.push({
+          path: ["constitution", "policies", index, "agents", at],
+          message: `no agent named "${name}" (agents: ${[...names.keys()].join(", ") || "none"})`,
+        });
+    });
+  });
+  agents.forEach((agent, index) => {
+    const health = agent.health;
+    if (isRecord(health) && ("http" in health || "tcp" in health) && agent.port === undefined)
+      issues.push({
+        path: ["agents", index, "health"],
+        message: "an http or tcp probe needs the agent's port; set port, or use { process: true }",
+      });
+  });
+  return issues;
+}
