@@ -321,6 +321,8 @@ function runAgent(options: AgentOptions): void {
         ok: fault !== "unhealthy",
         name: options.name,
         pid: process.pid,
+        // Which start this is: pids repeat inside a sandbox's own PID namespace.
+        startedAt,
         uptimeSec: Math.floor((Date.now() - startedAt) / 1000),
       };
       return send(res, body.ok ? 200 : 503, body.ok ? body : { ...body, fault });

@@ -127,3 +127,25 @@ agents:
     /agent solo: isolation user needs the daemon to run as root \(it runs as uid 65534\); run it as root \(the systemd system unit\), or choose isolation: sandbox/,
   );
 });
+
+test("a sandboxed agent is stopped gracefully: SIGTERM reaches it inside the sandbox and it finishes", async (t) => {
+  const graceful = `process.on('SIGTERM', () => setTimeout(() => { require('fs').writeFileSync('finished', 'yes'); process.exit(0); }, 300));
+require('fs').writeFileSync('started', 'yes'); setInterval(() => {}, 1e9);`;
+  const { dir, file } = fleetDir(
+    t,
+    `version: 1
+stateDir: ./state
+agents:
+  - { name: calm, command: [${JSON.stringify(NODE)}, "-e", ${JSON.stringify(graceful)}], workspace: ./ws/calm, stopTimeout: 5s }
+`,
+  );
+  const up = await runCli(["up", "--detach", "-c", file]);
+  assert.equal(up.code, 0, up.stderr);
+  await waitFor(() => existsSync(join(dir, "ws/calm/started")), "the agent running");
+  const stopped = await runCli(["stop", "calm", "--json", "-c", file]);
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.ok(existsSync(join(dir, "ws/calm/finished")), "it finished its shutdown before the sandbox ended");
+  const row = (JSON.parse(stopped.stdout) as { agents: Array<{ lastExit: { code: number | null } }> })
+    .agents[0];
+  assert.equal(row?.lastExit?.code, 0, "and exited 0, not killed");
+});
