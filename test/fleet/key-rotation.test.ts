@@ -68,6 +68,14 @@ agents:
     401,
     "so is the daemon's agent route",
   );
+  const token = readFileSync(join(dir, "state/token"), "utf8").trim();
+  const asOperator = await post(`${api}/v1/violations`, token, violation);
+  assert.equal(
+    asOperator.status,
+    401,
+    "an agent route acts for its caller: the operator token is refused there",
+  );
+  assert.match(asOperator.text, /this route is an agent's: call it with the agent's own key/);
 
   const [, fresh = ""] = await waitFor(() => keys().length === 2 && keys(), "the restart with the new key");
   assert.match(fresh, /^flt-coder-v2-/);
