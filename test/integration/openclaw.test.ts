@@ -19,6 +19,8 @@ function clawAgent(name: string, entry: string, port: number, home: string, extr
     OPENCLAW_OFFLINE: "1",
     OPENCLAW_DISABLE_BONJOUR: "1",
     OPENCLAW_GATEWAY_TOKEN: "test-gateway-token",
+    // The sandbox keeps the real HOME read-only; OpenClaw writes caches under it.
+    HOME: home,
   };
   return `  - name: ${name}
     command: [${JSON.stringify(NODE)}, ${JSON.stringify(entry)}, "--profile", "${PROFILE}", "gateway", "run", "--port", "${port}"]
@@ -27,7 +29,6 @@ function clawAgent(name: string, entry: string, port: number, home: string, extr
     env: ${JSON.stringify(env)}
     health: { http: /health, grace: 280s, interval: 1s, timeout: 3s }
     stopTimeout: 20s
-    model: demo
     isolation: { writable: [${JSON.stringify(home)}] }
 ${extra}`;
 }
@@ -71,7 +72,7 @@ test(
     writeOpenClawHome(home, gateway);
     writeFileSync(
       file,
-      `version: 1\nstateDir: ./state\n${gatewayBlock(gateway, sim)}agents:\n${clawAgent("claw", entry, port, home, "    restart: { delay: 1s, burst: 5/10m }")}\n`,
+      `version: 1\nstateDir: ./state\n${gatewayBlock(gateway, sim)}agents:\n${clawAgent("claw", entry, port, home, "    restart: { delay: 1s, burst: 5/10m }\n    model: demo")}\n`,
     );
     const up = await runCli(["up", "--detach", "--json", "-c", file], {
       env: { ...process.env, SIM_KEY: "sim-key" },
