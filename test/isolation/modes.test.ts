@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { join } from "node:path";
 import { test } from "node:test";
 import { readDaemonInfo } from "../../src/api/daemon-files.ts";
-import { fleetDir, NODE, ROOT, runCli, waitFor } from "../support/fleet.ts";
+import { fleetDir, NODE, ROOT, runCli, status, waitFor } from "../support/fleet.ts";
 
 const isRoot = process.getuid?.() === 0;
 const RECORD = `const fs = require('fs');
@@ -148,4 +148,36 @@ agents:
   const row = (JSON.parse(stopped.stdout) as { agents: Array<{ lastExit: { code: number | null } }> })
     .agents[0];
   assert.equal(row?.lastExit?.code, 0, "and exited 0, not killed");
+});
+
+test("a config apply that grants a path inside the state dir is refused and the running agent is untouched", async (t) => {
+  const { dir, file } = fleetDir(
+    t,
+    `version: 1
+stateDir: ./state
+agents:
+  - { name: steady, command: [${JSON.stringify(NODE)}, "-e", "setInterval(() => {}, 1e9)"], workspace: ./ws/steady }
+`,
+  );
+  const up = await runCli(["up", "--detach", "-c", file]);
+  assert.equal(up.code, 0, up.stderr);
+  const before = await waitFor(
+    async () => (await status(file)).find((a) => a.state === "running"),
+    "steady running",
+  );
+  const proposed = join(dir, "proposed.yaml");
+  writeFileSync(
+    proposed,
+    readFileSync(file, "utf8").replace(
+      "workspace: ./ws/steady }",
+      "workspace: ./ws/steady, isolation: { readable: [./state] } }",
+    ),
+  );
+  const applied = await runCli(["config", "apply", proposed, "--yes", "-c", file]);
+  assert.equal(applied.code, 1);
+  assert.match(applied.stderr, /agent steady: isolation\.readable\[0\]: \S+\/state is inside the state dir/);
+  assert.match(applied.stderr, /nothing was changed/);
+  const after = (await status(file)).find((a) => a.name === "steady");
+  assert.equal(after?.pid, before.pid, "the running agent was not restarted");
+  assert.equal(after?.restarts, 0);
 });
