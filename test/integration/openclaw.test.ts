@@ -45,13 +45,12 @@ function writeOpenClawHome(
   );
 }
 
-/** Flotilla's gateway in front of the simulator, with a scripted answer to find in OpenClaw's reply. */
+/** Flotilla's gateway in front of the simulator. */
 function gatewayBlock(gateway: number, sim: number): string {
   return `gateway: { listen: 127.0.0.1:${gateway} }
 simulator:
   listen: 127.0.0.1:${sim}
   keys: { sim-key: { rpm: 600, tpm: 10000000 } }
-  script: [{ match: "ping", reply: "pong from inside the sandbox" }]
 providers:
   - { id: sim, kind: openai, baseUrl: http://127.0.0.1:${sim}/v1, keys: [{ env: SIM_KEY }] }
 models:
@@ -110,7 +109,28 @@ test(
     });
     const reply = await answer.text();
     assert.equal(answer.status, 200, reply);
-    assert.match(reply, /pong from inside the sandbox/);
+    // The simulator's own words, through Flotilla's gateway, which recorded the call as claw's.
+    const content = (JSON.parse(reply) as { choices: Array<{ message: { content: string } }> }).choices[0]
+      ?.message.content;
+    assert.match(
+      content ?? "",
+      /^(?:(?:the|fleet|runs|steady|agents|share|keys|fairly|and|nothing|is|lost) ?)+$/,
+    );
+    const events = await runCli([
+      "events",
+      "--agent",
+      "claw",
+      "--kind",
+      "gateway.request",
+      "--json",
+      "-c",
+      file,
+    ]);
+    assert.equal(events.code, 0, events.stderr);
+    assert.ok(
+      (JSON.parse(events.stdout) as { events: unknown[] }).events.length > 0,
+      "the gateway recorded the model call under claw's virtual key",
+    );
 
     process.kill(first.pid ?? 0, "SIGKILL");
     const second = await waitFor(
