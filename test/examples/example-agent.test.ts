@@ -100,12 +100,26 @@ function assertCompletion(body: Completion, model: string): void {
   assert.equal(body.usage.total_tokens, body.usage.prompt_tokens + body.usage.completion_tokens);
 }
 
-test("health answers with name, pid and uptime, and the listening line names them", async (t) => {
+test("health answers with name, pid, start time and uptime, and the listening line names them", async (t) => {
+  const before = Date.now();
   const agent = await startAgent(t, { env: { FLOTILLA_AGENT_NAME: "tester" } });
   const res = await fetch(`${agent.url}/health`);
   assert.equal(res.status, 200);
-  const body = (await res.json()) as { ok: boolean; name: string; pid: number; uptimeSec: number };
-  assert.deepEqual(body, { ok: true, name: "tester", pid: agent.child.pid, uptimeSec: body.uptimeSec });
+  const body = (await res.json()) as {
+    ok: boolean;
+    name: string;
+    pid: number;
+    startedAt: number;
+    uptimeSec: number;
+  };
+  assert.deepEqual(body, {
+    ok: true,
+    name: "tester",
+    pid: agent.child.pid,
+    startedAt: body.startedAt,
+    uptimeSec: body.uptimeSec,
+  });
+  assert.ok(body.startedAt >= before && body.startedAt <= Date.now(), "startedAt says which start this is");
   assert.equal(typeof body.uptimeSec, "number");
   assert.equal(
     agent.stdout(),
