@@ -121,30 +121,22 @@ interface IsolationObject {
   createUser: boolean;
 }
 
+/** A bare mode word stands for an object with that mode and nothing granted. */
+const modeWord = isolationMode.transform((mode): IsolationObject => ({
+  mode,
+  writable: [],
+  readable: [],
+  createUser: false,
+}));
+
 /** The fleet's isolation: a mode word, or an object with the mode and what the sandbox grants. */
 const fleetIsolation = z
-  .union([
-    isolationMode.transform((mode): IsolationObject => ({
-      mode,
-      writable: [],
-      readable: [],
-      createUser: false,
-    })),
-    z.strictObject({ mode: isolationMode.prefault("sandbox"), ...isolationFields }),
-  ])
+  .union([modeWord, z.strictObject({ mode: isolationMode.prefault("sandbox"), ...isolationFields })])
   .describe("How agents are confined (docs/security.md): sandbox, user or none, or an object with mode");
 
 /** An agent's override: its mode replaces the fleet's; its writable and readable paths add to the fleet's. */
 const agentIsolation = z
-  .union([
-    isolationMode.transform((mode): IsolationObject => ({
-      mode,
-      writable: [],
-      readable: [],
-      createUser: false,
-    })),
-    z.strictObject({ mode: isolationMode.optional(), ...isolationFields }),
-  ])
+  .union([modeWord, z.strictObject({ mode: isolationMode.optional(), ...isolationFields })])
   .describe("This agent's isolation; overrides the fleet's mode, adds to its paths");
 
 export type IsolationMode = z.infer<typeof isolationMode>;

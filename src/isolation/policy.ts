@@ -67,3 +67,12 @@ export function within(path: string, dir: string): boolean {
   const base = dir.endsWith("/") ? dir : `${dir}/`;
   return path === dir || path.startsWith(base);
 }
+
+/**
+ * The other agents' workspaces this agent must not see: all but its own, even one nested inside its own,
+ * unless a readable or writable grant names it.
+ */
+export function hiddenWorkspaces(workspace: string, isolation: Isolation, view: FleetView): string[] {
+  const grants = [...isolation.readable, ...isolation.writable];
+  return view.workspaces.filter((w) => w !== workspace && !grants.some((p) => within(w, p)));
+}

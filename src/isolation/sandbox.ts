@@ -4,7 +4,7 @@
  * other agents' workspaces and secret files hidden. The network is shared, so the gateway stays reachable.
  */
 import { statSync } from "node:fs";
-import { type FleetView, type Isolation, within } from "./policy.ts";
+import { type FleetView, hiddenWorkspaces, type Isolation } from "./policy.ts";
 
 type Mount = { path: string; args: string[] };
 
@@ -35,10 +35,6 @@ export function sandboxArgs(
   view: FleetView,
   argv: string[],
 ): string[] {
-  const granted = (path: string) =>
-    within(path, workspace) ||
-    isolation.readable.some((p) => within(path, p)) ||
-    isolation.writable.some((p) => within(path, p));
   const mounts: Mount[] = [
     { path: "/dev", args: ["--dev", "/dev"] },
     { path: "/proc", args: ["--proc", "/proc"] },
@@ -47,7 +43,7 @@ export function sandboxArgs(
     ...isolation.writable.map((p) => ({ path: p, args: ["--bind", p, p] })),
     ...isolation.readable.map((p) => ({ path: p, args: ["--ro-bind", p, p] })),
     ...hide(view.stateDir),
-    ...view.workspaces.filter((w) => !granted(w)).flatMap(hide),
+    ...hiddenWorkspaces(workspace, isolation, view).flatMap(hide),
     ...view.secretFiles.flatMap(hide),
   ];
   // Parents before children, so a path inside a hidden or bound folder is mounted on top of it.

@@ -6,7 +6,7 @@ import { dirname } from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import { FlotillaError } from "../errors.ts";
-import { fleetView, isolationOf, within } from "../isolation/policy.ts";
+import { fleetView, hiddenWorkspaces, isolationOf } from "../isolation/policy.ts";
 
 export interface UnitFile {
   /** Path relative to the unit folder. */
@@ -70,10 +70,7 @@ function isolationDropIn(loaded: LoadedConfig, agent: AgentConfig, scope: UnitSc
       `agent ${agent.name}: isolation user needs system units (User= switches user only there); run flotilla systemd generate --system`,
     );
   const view = fleetView(config, loaded.file);
-  const granted = (path: string) =>
-    within(path, agent.workspace) ||
-    [...isolation.readable, ...isolation.writable].some((p) => within(path, p));
-  const hidden = [...view.workspaces.filter((w) => !granted(w)), ...view.secretFiles];
+  const hidden = [...hiddenWorkspaces(agent.workspace, isolation, view), ...view.secretFiles];
   const lines = [
     `# isolation: ${isolation.mode}`,
     "[Service]",
