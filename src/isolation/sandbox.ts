@@ -4,9 +4,16 @@
  * other agents' workspaces and secret files hidden. The network is shared, so the gateway stays reachable.
  */
 import { statSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { type FleetView, hiddenWorkspaces, type Isolation } from "./policy.ts";
 
 type Mount = { path: string; args: string[] };
+
+/**
+ * Flotilla's own install (its code and, installed with it, Node 24), shown read-only even where the
+ * sandbox's private /tmp would cover it: agents run its Node and example agents, and it holds no secret.
+ */
+const INSTALL_ROOT = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 
 function depth(path: string): number {
   return path.split("/").filter(Boolean).length;
@@ -39,6 +46,7 @@ export function sandboxArgs(
     { path: "/dev", args: ["--dev", "/dev"] },
     { path: "/proc", args: ["--proc", "/proc"] },
     { path: "/tmp", args: ["--tmpfs", "/tmp"] },
+    { path: INSTALL_ROOT, args: ["--ro-bind", INSTALL_ROOT, INSTALL_ROOT] },
     { path: workspace, args: ["--bind", workspace, workspace] },
     ...isolation.writable.map((p) => ({ path: p, args: ["--bind", p, p] })),
     ...isolation.readable.map((p) => ({ path: p, args: ["--ro-bind", p, p] })),

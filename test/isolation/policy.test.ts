@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { test } from "node:test";
 import { loadConfig } from "../../src/config/load.ts";
 import { fleetView, isolationOf } from "../../src/isolation/policy.ts";
@@ -78,6 +79,8 @@ agents:
     return index;
   };
   assert.ok(at("--ro-bind / /") < at("--tmpfs /tmp"), "the system read-only first");
+  const root = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
+  at(`--ro-bind ${root} ${root}`); // Flotilla's own install stays visible even under /tmp
   assert.ok(
     at("--tmpfs /tmp") < at(`--bind ${a.workspace} ${a.workspace}`),
     "a workspace under /tmp still shows",
