@@ -27,8 +27,7 @@ export const gatewayCommand: Command = {
     // Loaded here, not at the top: the gateway and its upstream client have no business in other commands.
     const { createGateway } = await import("../gateway/gateway.ts");
     const gateway = createGateway({ config, store });
-    const http = gateway.server();
-    const server = http.net;
+    const server = gateway.server();
     const listen = typeof input.values.listen === "string" ? input.values.listen : config.gateway.listen;
     const index = listen.lastIndexOf(":");
     await new Promise<void>((resolve, reject) => {
@@ -49,12 +48,13 @@ export const gatewayCommand: Command = {
     await new Promise<void>((resolve) => {
       const stop = () => {
         server.close(() => resolve());
-        http.closeIdleConnections();
-        setTimeout(() => http.closeAllConnections(), 2_000).unref();
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
       };
       process.once("SIGTERM", stop);
       process.once("SIGINT", stop);
     });
+    await gateway.close();
     store.append({ kind: "gateway.stopped", data: { pid: process.pid } });
     store.close();
     return 0;
