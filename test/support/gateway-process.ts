@@ -1,0 +1,97 @@
+/** Runs the gateway as a real child process on 127.0.0.1:0, to read its RSS and probe its event loop from outside. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { ensureGatewaySecret, virtualKey } from "../../src/gateway/virtual-keys.ts";
+
+export interface GatewayProcess {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  key(agent: string): string;
+  /** The process's resident set, in MB (from /proc). */
+  rssMb(): number;
+  /** Whether it still runs. */
+  alive(): boolean;
+}
+
+const CHILD = join(import.meta.dirname, "gateway-child.ts");
+
+/** Starts a gateway process for `yaml` (stateDir is set for you) with `env` added; stopped after the test. */
+export async function spawnGateway(
+  t: TestContext,
+  yaml: string,
+  env: Record<string, string> = {},
+): Promise<GatewayProcess> {
+  const dir = mkdtempSync(join(tmpdir(), "flotilla-gwp-"));
+  const stateDir = join(dir, "state");
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  ensureGatewaySecret(stateDir);
+  const file = join(dir, "flotilla.yaml");
+  writeFileSync(file, `stateDir: ${JSON.stringify(stateDir)}\n${yaml}`);
+  const child = spawn(process.execPath, [CHILD, file], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let exited = false;
+  child.once("exit", () => (exited = true));
+  t.after(async () => {
+    if (!exited) {
+      child.kill("SIGKILL");
+      await once(child, "exit");
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const [line] = (await once(child.stdout as NodeJS.ReadableStream, "data")) as [Buffer];
+  const { port } = JSON.parse(line.toString()) as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    child,
+    key: (agent) => virtualKey(stateDir, agent),
+    rssMb() {
+      const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
+      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    },
+    alive: () => !exited,
+  };
+}
+
+/**
+ * Asks `/healthz` over and over (each ask as soon as the last answer came) until stopped, and reports the
+ * slowest answer in ms: a stalled event loop in the gateway shows up as one slow answer.
+ */
+export function probeHealth(url: string): { stop(): Promise<{ slowestMs: number; answers: number }> } {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  let running = true;
+  let slowestMs = 0;
+  let answers = 0;
+  const loop = (async () => {
+    while (running) {
+      const started = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        request(`${url}/healthz`, { agent }, (res) => {
+          res.resume();
+          res.once("end", resolve);
+        })
+          .once("error", reject)
+          .end();
+      });
+      slowestMs = Math.max(slowestMs, performance.now() - started);
+      answers++;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      agent.destroy();
+      return { slowestMs, answers };
+    },
+  };
+}
