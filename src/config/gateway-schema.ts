@@ -106,7 +106,9 @@ export const gatewaySchema = z
       .describe("An agent's request head must arrive whole within this long, or its connection is closed"),
     requestTimeout: duration("120s")
       .prefault("120s")
-      .describe("An agent's whole request (head and body) must arrive within this long (the answer may take longer)"),
+      .describe(
+        "An agent's whole request (head and body) must arrive within this long (the answer may take longer)",
+      ),
     keepAliveTimeout: duration("65s")
       .prefault("65s")
       .describe("An idle agent connection is closed after this long; answers announce it in Keep-Alive"),

@@ -3,6 +3,7 @@
  * deadlines, header size cap and pipelining back-pressure apply. The limits come from gateway config.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { declaredOverCap } from "./request-body.ts";
 
 export interface AgentServerLimits {
@@ -24,6 +25,10 @@ export type AgentHandler = (req: IncomingMessage, res: ServerResponse) => void;
 // which would let a slowloris connection outlive a short headersTimeout by half a minute).
 const DEADLINE_CHECK_MS = 1_000;
 
+function closeIfSilent(socket: Socket): void {
+  if (socket.bytesRead === 0) socket.destroy();
+}
+
 /** A node:http server (not listening yet) that hands each request to `handler`. */
 export function createAgentServer(handler: AgentHandler, limits: AgentServerLimits): Server {
   const server = createServer(
@@ -37,6 +42,11 @@ export function createAgentServer(handler: AgentHandler, limits: AgentServerLimi
     handler,
   );
   server.maxConnections = limits.maxConnections;
+  // node:http times a head from its first byte: a connection that never sends one would stay open for good.
+  server.on("connection", (socket: Socket) => {
+    const timer = setTimeout(closeIfSilent, limits.headersTimeout, socket).unref();
+    socket.once("close", () => clearTimeout(timer));
+  });
   // Expect: 100-continue: the 100 goes out only for a body the cap allows; a larger one gets the 413 at once.
   server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
     if (!declaredOverCap(req, limits.maxBodySize)) res.writeContinue();

@@ -50,7 +50,9 @@ const PERMANENT = new Set([
 ]);
 
 /** The answer's JSON object, or undefined when it is not JSON or passes MAX_TOKEN_ANSWER bytes. */
-async function boundedJson(body: AsyncIterable<Buffer> & { destroy(): unknown }): Promise<Record<string, unknown> | undefined> {
+async function boundedJson(
+  body: AsyncIterable<Buffer> & { destroy(): unknown },
+): Promise<Record<string, unknown> | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

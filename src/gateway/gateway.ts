@@ -192,7 +192,8 @@ export function createGateway(options: GatewayOptions) {
   return {
     /** The HTTP server for this gateway (not listening yet), with the limits of the gateway config. */
     server(): Server {
-      const { headersTimeout, requestTimeout, keepAliveTimeout, maxConnections, maxBodySize } = config.gateway;
+      const { headersTimeout, requestTimeout, keepAliveTimeout, maxConnections, maxBodySize } =
+        config.gateway;
       return createAgentServer(handleSafely, {
         headersTimeout,
         requestTimeout,

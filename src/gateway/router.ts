@@ -86,7 +86,10 @@ async function received(
     return { ok: true, whole: undefined };
   } catch (err) {
     const message = (err as Error).message;
-    return { ok: false, message: err instanceof ResponseTooLarge ? message : `the answer broke off: ${message}` };
+    return {
+      ok: false,
+      message: err instanceof ResponseTooLarge ? message : `the answer broke off: ${message}`,
+    };
   }
 }
 
@@ -151,7 +154,8 @@ export async function route(ctx: RouteContext): Promise<void> {
         maxResponseSize: ctx.maxResponseSize,
         signal: ctx.signal,
       });
-      const answer = result.ok && result.response.ok ? await received(result.response, ctx.stream) : undefined;
+      const answer =
+        result.ok && result.response.ok ? await received(result.response, ctx.stream) : undefined;
       if (!result.ok || answer?.ok === false) {
         admission.lease.release();
         if (ctx.signal.aborted) return;
@@ -159,7 +163,11 @@ export async function route(ctx: RouteContext): Promise<void> {
         const reason = result.ok ? "network" : result.kind;
         const message = result.ok ? (answer as { message: string }).message : result.message;
         failures.push(`${runtime.provider.id}: ${reason} (${message})`);
-        ctx.event("gateway.attempt_failed", { provider: runtime.provider.id, model: candidate.model, reason });
+        ctx.event("gateway.attempt_failed", {
+          provider: runtime.provider.id,
+          model: candidate.model,
+          reason,
+        });
         break;
       }
       const { response } = result;

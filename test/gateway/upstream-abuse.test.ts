@@ -59,7 +59,9 @@ const CASES: Record<string, (socket: Socket) => void | Promise<void>> = {
     setTimeout(() => socket.resetAndDestroy(), 20);
   },
   "bare-lf": (socket) =>
-    socket.end(`HTTP/1.1 200 OK\ncontent-type: application/json\ncontent-length: ${ANSWER.length}\n\n${ANSWER}`),
+    socket.end(
+      `HTTP/1.1 200 OK\ncontent-type: application/json\ncontent-length: ${ANSWER.length}\n\n${ANSWER}`,
+    ),
   garbage: (socket) => socket.end(Buffer.from([0x16, 0x03, 0x01, 0x00, 0xff, 0x00, 0x0d, 0x0a, 0x1b, 0x7f])),
   "gzip-garbage": (socket) =>
     socket.end(
@@ -138,8 +140,13 @@ agents:
   }
   const { slowestMs, answers } = await probe.stop();
   t.diagnostic(figures.join("; "));
-  t.diagnostic(`/healthz: ${answers} answers, slowest ${slowestMs.toFixed(1)} ms; gateway RSS peak ${peakRss.toFixed(0)} MB (${startRss.toFixed(0)} MB at start)`);
-  assert.ok(slowestMs < 50, `the gateway's event loop stalled: a /healthz answer took ${slowestMs.toFixed(1)} ms`);
+  t.diagnostic(
+    `/healthz: ${answers} answers, slowest ${slowestMs.toFixed(1)} ms; gateway RSS peak ${peakRss.toFixed(0)} MB (${startRss.toFixed(0)} MB at start)`,
+  );
+  assert.ok(
+    slowestMs < 50,
+    `the gateway's event loop stalled: a /healthz answer took ${slowestMs.toFixed(1)} ms`,
+  );
   assert.ok(peakRss < 256, `gateway RSS reached ${peakRss.toFixed(0)} MB`);
   assert.ok(gw.alive());
 });

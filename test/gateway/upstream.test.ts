@@ -68,7 +68,10 @@ test("sequential attempts to one provider reuse keep-alive connections and send 
     assert.equal(await result.response.body.text(), '{"ok":true}');
   }
   // undici may open a second connection while the first is still being released, then reuses both.
-  assert.ok(up.connections() <= 2, `ten attempts one after another share their connections (${up.connections()})`);
+  assert.ok(
+    up.connections() <= 2,
+    `ten attempts one after another share their connections (${up.connections()})`,
+  );
   assert.deepEqual(seen[0], 'POST /v1/chat/completions Bearer sk-test {"model":"m"}');
 });
 
