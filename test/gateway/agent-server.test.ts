@@ -68,7 +68,9 @@ test("keep-alive: 20 calls share one connection, which outlives the head deadlin
         (res) => {
           sockets.add(res.socket);
           res.resume();
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, keepAlive: res.headers["keep-alive"] }));
+          res.on("end", () =>
+            resolve({ status: res.statusCode ?? 0, keepAlive: String(res.headers["keep-alive"]) }),
+          );
         },
       );
       req.on("error", reject);
