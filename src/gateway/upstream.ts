@@ -196,6 +196,10 @@ function describe(err: Error & { code?: string; cause?: unknown }): string {
   if (err.name === "HTTPParserError") return `broken HTTP: ${err.message}`;
   const cause = err.cause as { code?: string } | undefined;
   const code = err.code ?? cause?.code ?? err.name;
+  if (code === "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL")
+    return `${code}: the provider speaks only HTTP/2; set http2: true on it`;
+  // OpenSSL's own message is a library trace; its code says it all (a certificate problem, a TLS alert).
+  if (code.startsWith("ERR_SSL_") || /CERT|SELF_SIGNED/.test(code)) return code;
   return `${code}: ${err.message}`;
 }
 
