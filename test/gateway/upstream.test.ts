@@ -55,7 +55,9 @@ test("sequential attempts to one provider reuse keep-alive connections and send 
     let body = "";
     req.on("data", (chunk: Buffer) => (body += chunk.toString()));
     req.on("end", () => {
-      seen.push(`${req.method} ${req.url} ${req.headers.authorization} ${body}`);
+      seen.push(
+        `${req.method} ${req.url} ${req.headers.authorization} ${req.headers["accept-encoding"]} ${body}`,
+      );
       res.writeHead(200, { "content-type": "application/json", "x-ratelimit-limit-requests": "60" });
       res.end('{"ok":true}');
     });
@@ -72,7 +74,7 @@ test("sequential attempts to one provider reuse keep-alive connections and send 
     up.connections() <= 2,
     `ten attempts one after another share their connections (${up.connections()})`,
   );
-  assert.deepEqual(seen[0], 'POST /v1/chat/completions Bearer sk-test {"model":"m"}');
+  assert.deepEqual(seen[0], 'POST /v1/chat/completions Bearer sk-test identity {"model":"m"}');
 });
 
 test("a gzip-encoded answer is decoded, whether read whole or as a stream", async (t) => {
