@@ -38,12 +38,15 @@ async function cuttingUpstream(t: TestContext) {
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
 }
 
-test("a stream cut mid-way ends with an error event the official SDKs raise, for OpenAI and Anthropic callers", async (t) => {
-  const cut = await cuttingUpstream(t);
-  process.env.CUT_KEY = KEY;
-  const gw = await startGateway(
-    t,
-    `version: 1
+test(
+  "a stream cut mid-way ends with an error event the official SDKs raise, for OpenAI and Anthropic callers",
+  { timeout: 60_000 },
+  async (t) => {
+    const cut = await cuttingUpstream(t);
+    process.env.CUT_KEY = KEY;
+    const gw = await startGateway(
+      t,
+      `version: 1
 providers:
   - { id: cut, kind: openai, baseUrl: ${cut}, keys: [{ env: CUT_KEY }] }
 models:
@@ -51,59 +54,65 @@ models:
 agents:
   - { name: coder, command: x, workspace: /tmp }
 `,
-  );
-  const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: gw.key("coder"), maxRetries: 0 });
-  const started = performance.now();
-  let text = "";
-  await assert.rejects(
-    async () => {
-      const stream = await openai.chat.completions.create({
-        model: "main",
-        messages: [{ role: "user", content: "hi" }],
-        stream: true,
-      });
-      for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
-    },
-    (err: Error) => /cut: the stream broke off/.test(err.message),
-  );
-  assert.equal(text, "Hel", "what came before the break reached the agent");
-  const anthropic = new Anthropic({ baseURL: gw.url, apiKey: gw.key("coder"), maxRetries: 0 });
-  await assert.rejects(
-    async () => {
-      const stream = await anthropic.messages.create({
-        model: "main",
-        max_tokens: 50,
-        messages: [{ role: "user", content: "hi" }],
-        stream: true,
-      });
-      for await (const event of stream) void event;
-    },
-    (err: Error) => /cut: the stream broke off/.test(err.message),
-  );
-  const ms = performance.now() - started;
-  t.diagnostic(`two cut streams ended with an error event in ${ms.toFixed(0)} ms`);
-  assert.ok(ms < 2_000, `took ${ms.toFixed(0)} ms`);
-  const broken = gw.store.query({ kind: "gateway.stream_broken" });
-  assert.equal(broken.length, 2);
-});
-
-test("a stream whose provider breaks before its first byte fails over to the next chain entry", async (t) => {
-  const server = createServer((socket) => {
-    socket.on("error", () => {});
-    socket.once("data", () =>
-      socket.end("HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"),
     );
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  t.after(() => server.close());
-  const sim = createSimulator({ keys: { [KEY]: {} }, latency: { firstTokenMs: 0, jitterMs: 0 } });
-  const simUrl = await sim.start();
-  t.after(() => sim.close());
-  process.env.CUT_KEY = KEY;
-  const gw = await startGateway(
-    t,
-    `version: 1
+    const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: gw.key("coder"), maxRetries: 0 });
+    const started = performance.now();
+    let text = "";
+    await assert.rejects(
+      async () => {
+        const stream = await openai.chat.completions.create({
+          model: "main",
+          messages: [{ role: "user", content: "hi" }],
+          stream: true,
+        });
+        for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+      },
+      (err: Error) => /cut: the stream broke off/.test(err.message),
+    );
+    assert.equal(text, "Hel", "what came before the break reached the agent");
+    const anthropic = new Anthropic({ baseURL: gw.url, apiKey: gw.key("coder"), maxRetries: 0 });
+    await assert.rejects(
+      async () => {
+        const stream = await anthropic.messages.create({
+          model: "main",
+          max_tokens: 50,
+          messages: [{ role: "user", content: "hi" }],
+          stream: true,
+        });
+        for await (const event of stream) void event;
+      },
+      (err: Error) => /cut: the stream broke off/.test(err.message),
+    );
+    const ms = performance.now() - started;
+    t.diagnostic(`two cut streams ended with an error event in ${ms.toFixed(0)} ms`);
+    assert.ok(ms < 2_000, `took ${ms.toFixed(0)} ms`);
+    const broken = gw.store.query({ kind: "gateway.stream_broken" });
+    assert.equal(broken.length, 2);
+  },
+);
+
+test(
+  "a stream whose provider breaks before its first byte fails over to the next chain entry",
+  { timeout: 60_000 },
+  async (t) => {
+    const server = createServer((socket) => {
+      socket.on("error", () => {});
+      socket.once("data", () =>
+        socket.end(
+          "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n",
+        ),
+      );
+    });
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    t.after(() => server.close());
+    const sim = createSimulator({ keys: { [KEY]: {} }, latency: { firstTokenMs: 0, jitterMs: 0 } });
+    const simUrl = await sim.start();
+    t.after(() => sim.close());
+    process.env.CUT_KEY = KEY;
+    const gw = await startGateway(
+      t,
+      `version: 1
 providers:
   - { id: empty, kind: openai, baseUrl: http://127.0.0.1:${(server.address() as AddressInfo).port}/v1, keys: [{ env: CUT_KEY }] }
   - { id: sim, kind: openai, baseUrl: ${simUrl}/v1, keys: [{ env: CUT_KEY }] }
@@ -112,15 +121,16 @@ models:
 agents:
   - { name: coder, command: x, workspace: /tmp }
 `,
-  );
-  const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: gw.key("coder"), maxRetries: 0 });
-  const { data, response } = await openai.chat.completions
-    .create({ model: "main", messages: [{ role: "user", content: "hi" }], stream: true })
-    .withResponse();
-  let text = "";
-  for await (const chunk of data) text += chunk.choices[0]?.delta.content ?? "";
-  assert.ok(text.length > 0);
-  assert.equal(response.headers.get("x-flotilla-provider"), "sim");
-  const failed = gw.store.query({ kind: "gateway.attempt_failed" });
-  assert.equal(failed[0]?.data.provider, "empty");
-});
+    );
+    const openai = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: gw.key("coder"), maxRetries: 0 });
+    const { data, response } = await openai.chat.completions
+      .create({ model: "main", messages: [{ role: "user", content: "hi" }], stream: true })
+      .withResponse();
+    let text = "";
+    for await (const chunk of data) text += chunk.choices[0]?.delta.content ?? "";
+    assert.ok(text.length > 0);
+    assert.equal(response.headers.get("x-flotilla-provider"), "sim");
+    const failed = gw.store.query({ kind: "gateway.attempt_failed" });
+    assert.equal(failed[0]?.data.provider, "empty");
+  },
+);

@@ -46,19 +46,22 @@ async function recordingProxy(t: TestContext) {
   return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, seen };
 }
 
-test("model calls and token refreshes go through HTTP_PROXY; a NO_PROXY host is reached directly", async (t) => {
-  const proxy = await recordingProxy(t);
-  const sim = createSimulator({
-    keys: { [KEY]: {} },
-    oauth: { refreshTokens: { [REFRESH_TOKEN]: {} }, accessTokenTtlSec: 600 },
-    latency: { firstTokenMs: 0, jitterMs: 0 },
-  });
-  const simUrl = await sim.start();
-  t.after(() => sim.close());
-  const port = new URL(simUrl).port;
-  const gw = await spawnGateway(
-    t,
-    `version: 1
+test(
+  "model calls and token refreshes go through HTTP_PROXY; a NO_PROXY host is reached directly",
+  { timeout: 60_000 },
+  async (t) => {
+    const proxy = await recordingProxy(t);
+    const sim = createSimulator({
+      keys: { [KEY]: {} },
+      oauth: { refreshTokens: { [REFRESH_TOKEN]: {} }, accessTokenTtlSec: 600 },
+      latency: { firstTokenMs: 0, jitterMs: 0 },
+    });
+    const simUrl = await sim.start();
+    t.after(() => sim.close());
+    const port = new URL(simUrl).port;
+    const gw = await spawnGateway(
+      t,
+      `version: 1
 providers:
   - { id: proxied, kind: openai, baseUrl: http://127.0.0.1:${port}/v1, keys: [{ env: PROXY_TEST_KEY }] }
   - { id: direct, kind: openai, baseUrl: http://localhost:${port}/v1, keys: [{ env: PROXY_TEST_KEY }] }
@@ -74,37 +77,38 @@ models:
 agents:
   - { name: coder, command: x, workspace: /tmp }
 `,
-    {
-      PROXY_TEST_KEY: KEY,
-      PROXY_TEST_REFRESH: REFRESH_TOKEN,
-      HTTP_PROXY: proxy.url,
-      HTTPS_PROXY: proxy.url,
-      NO_PROXY: "localhost",
-    },
-  );
-  const call = async (model: string) => {
-    const res = await fetch(`${gw.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${gw.key("coder")}`, "content-type": "application/json" },
-      body: JSON.stringify({ model, messages: [{ role: "user", content: "hello" }] }),
-    });
-    const text = await res.text();
-    assert.equal(res.status, 200, `${model}: ${text}`);
-  };
-  await call("direct");
-  await call("direct");
-  assert.deepEqual(proxy.seen, [], "NO_PROXY=localhost: nothing through the proxy");
-  await call("proxied");
-  await call("proxied");
-  await call("oauth");
-  t.diagnostic(`the proxy saw: ${proxy.seen.join(", ")}`);
-  const origin = `http://127.0.0.1:${port}`;
-  assert.deepEqual(proxy.seen, [
-    `POST ${origin}/v1/chat/completions`,
-    `POST ${origin}/v1/chat/completions`,
-    `POST ${origin}/oauth/token`,
-    `POST ${origin}/v1/messages`,
-  ]);
-  assert.equal(sim.stats().oauth.refreshes, 1);
-  assert.equal(sim.stats().ok, 5);
-});
+      {
+        PROXY_TEST_KEY: KEY,
+        PROXY_TEST_REFRESH: REFRESH_TOKEN,
+        HTTP_PROXY: proxy.url,
+        HTTPS_PROXY: proxy.url,
+        NO_PROXY: "localhost",
+      },
+    );
+    const call = async (model: string) => {
+      const res = await fetch(`${gw.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${gw.key("coder")}`, "content-type": "application/json" },
+        body: JSON.stringify({ model, messages: [{ role: "user", content: "hello" }] }),
+      });
+      const text = await res.text();
+      assert.equal(res.status, 200, `${model}: ${text}`);
+    };
+    await call("direct");
+    await call("direct");
+    assert.deepEqual(proxy.seen, [], "NO_PROXY=localhost: nothing through the proxy");
+    await call("proxied");
+    await call("proxied");
+    await call("oauth");
+    t.diagnostic(`the proxy saw: ${proxy.seen.join(", ")}`);
+    const origin = `http://127.0.0.1:${port}`;
+    assert.deepEqual(proxy.seen, [
+      `POST ${origin}/v1/chat/completions`,
+      `POST ${origin}/v1/chat/completions`,
+      `POST ${origin}/oauth/token`,
+      `POST ${origin}/v1/messages`,
+    ]);
+    assert.equal(sim.stats().oauth.refreshes, 1);
+    assert.equal(sim.stats().ok, 5);
+  },
+);

@@ -46,7 +46,13 @@ export async function spawnGateway(
     }
     rmSync(dir, { recursive: true, force: true });
   });
-  const [line] = (await once(child.stdout as NodeJS.ReadableStream, "data")) as [Buffer];
+  // The first line says where it listens; an exit before it (a crash at start) fails the test at once.
+  const [line] = (await Promise.race([
+    once(child.stdout as NodeJS.ReadableStream, "data"),
+    once(child, "exit").then(([code]) => {
+      throw new Error(`the gateway process exited (${String(code)}) before it listened`);
+    }),
+  ])) as [Buffer];
   const { port } = JSON.parse(line.toString()) as { port: number };
   return {
     url: `http://127.0.0.1:${port}`,
