@@ -4,7 +4,7 @@
  * when the provider's `http2` switch is on. Certificates are checked against Node's CAs plus
  * NODE_EXTRA_CA_CERTS. Model calls and OAuth token refreshes of the provider share it.
  */
-import { type Dispatcher, EnvHttpProxyAgent } from "undici";
+import { Agent, type Dispatcher, EnvHttpProxyAgent } from "undici";
 
 // Upstream connection defaults (ms).
 const IDLE_MS = 30_000; // an idle connection is kept this long when the provider does not say
@@ -20,13 +20,20 @@ export interface DispatcherSettings {
  * A keep-alive dispatcher for one provider. Its own timers are off: the provider's timeout covers each
  * attempt whole, and the proxy settings are read from the environment when it is made.
  */
-export function createUpstreamDispatcher(settings: DispatcherSettings): Dispatcher {
-  return new EnvHttpProxyAgent({
+export function createUpstreamDispatcher(
+  settings: DispatcherSettings,
+  env: NodeJS.ProcessEnv = process.env,
+): Dispatcher {
+  const options = {
     headersTimeout: 0,
     bodyTimeout: 0,
     keepAliveTimeout: IDLE_MS,
     keepAliveMaxTimeout: MAX_IDLE_MS,
     keepAliveTimeoutThreshold: IDLE_MARGIN_MS,
     allowH2: settings.http2,
-  });
+  };
+  // With no proxy set, EnvHttpProxyAgent would send everything to this same Agent, after parsing each
+  // request's origin and reading NO_PROXY from the environment (a few µs a request).
+  const proxied = env.http_proxy || env.HTTP_PROXY || env.https_proxy || env.HTTPS_PROXY;
+  return proxied ? new EnvHttpProxyAgent(options) : new Agent(options);
 }
