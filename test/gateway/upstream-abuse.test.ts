@@ -1,8 +1,9 @@
 /**
  * Hostile upstreams against a gateway in its own process: a gzip bomb, a 300 MB answer, 1xx/204/304 (with a
  * body), a close or a reset mid-body, bare-LF framing and garbage. Each is a prompt failover to the next
- * chain entry (or a 502 when there is none), never a hang, and /healthz is probed all along: the gateway's
- * event loop never stalls over 50 ms.
+ * chain entry (or a 502 when there is none), never a hang, and /healthz is probed all along: no answer
+ * is held up 50 ms or more by the gateway's own work (its main thread's CPU time tells a blocked event
+ * loop from a busy machine), and none takes a second.
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
@@ -110,51 +111,45 @@ ${models.join("\n")}
 agents:
   - { name: coder, command: x, workspace: /tmp }
 `;
-    // A stall in the gateway shows in every pass; the machine's own load (2 shared cores) only now and
-    // then. So a pass whose slowest /healthz is over 50 ms is run again, up to three passes, each on a
-    // fresh gateway (the breakers of the first would skip the hostile providers).
-    let slowestMs = Infinity;
+    const gw = await spawnGateway(t, config, { ABUSE_KEY: KEY });
+    const figures: string[] = [];
+    const startRss = gw.rssMb();
     let peakRss = 0;
-    for (let pass = 1; pass <= 3 && slowestMs >= 50; pass++) {
-      const gw = await spawnGateway(t, config, { ABUSE_KEY: KEY });
-      const figures: string[] = [];
-      const startRss = gw.rssMb();
-      const probe = probeHealth(gw.url);
-      for (const name of names) {
-        for (const model of [name, `only-${name}`]) {
-          const started = performance.now();
-          const res = await fetch(`${gw.url}/v1/chat/completions`, {
-            method: "POST",
-            headers: { authorization: `Bearer ${gw.key("coder")}`, "content-type": "application/json" },
-            body: JSON.stringify({ model, messages: [{ role: "user", content: "hello" }] }),
-            signal: AbortSignal.timeout(10_000),
-          });
-          const text = await res.text();
-          const ms = performance.now() - started;
-          peakRss = Math.max(peakRss, gw.rssMb());
-          if (model === name) {
-            assert.equal(res.status, 200, `${name}: failover expected, got ${text}`);
-            assert.equal(res.headers.get("x-flotilla-provider"), "sim", name);
-          } else {
-            assert.equal(res.status, 502, `${name}: ${text}`);
-            assert.match(text, /every provider in the chain failed/);
-          }
-          assert.ok(ms < 3_000, `${model} took ${ms.toFixed(0)} ms`);
-          figures.push(`${model} ${res.status} in ${ms.toFixed(0)} ms`);
+    const probe = probeHealth(gw);
+    for (const name of names) {
+      for (const model of [name, `only-${name}`]) {
+        const started = performance.now();
+        const res = await fetch(`${gw.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${gw.key("coder")}`, "content-type": "application/json" },
+          body: JSON.stringify({ model, messages: [{ role: "user", content: "hello" }] }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        const text = await res.text();
+        const ms = performance.now() - started;
+        peakRss = Math.max(peakRss, gw.rssMb());
+        if (model === name) {
+          assert.equal(res.status, 200, `${name}: failover expected, got ${text}`);
+          assert.equal(res.headers.get("x-flotilla-provider"), "sim", name);
+        } else {
+          assert.equal(res.status, 502, `${name}: ${text}`);
+          assert.match(text, /every provider in the chain failed/);
         }
+        assert.ok(ms < 3_000, `${model} took ${ms.toFixed(0)} ms`);
+        figures.push(`${model} ${res.status} in ${ms.toFixed(0)} ms`);
       }
-      const probed = await probe.stop();
-      slowestMs = probed.slowestMs;
-      assert.ok(gw.alive());
-      t.diagnostic(`pass ${pass}: ${figures.join("; ")}`);
-      t.diagnostic(
-        `pass ${pass}: /healthz ${probed.answers} answers, slowest ${slowestMs.toFixed(1)} ms; gateway RSS peak ${peakRss.toFixed(0)} MB (${startRss.toFixed(0)} MB at start)`,
-      );
     }
-    assert.ok(
-      slowestMs < 50,
-      `the gateway's event loop stalled: a /healthz answer took ${slowestMs.toFixed(1)} ms`,
+    const health = await probe.stop();
+    assert.ok(gw.alive());
+    t.diagnostic(figures.join("; "));
+    t.diagnostic(
+      `/healthz: ${health.answers} answers, slowest ${health.slowestMs.toFixed(1)} ms, slowest while the gateway's main thread was busy ${health.stalledMs.toFixed(1)} ms; gateway RSS peak ${peakRss.toFixed(0)} MB (${startRss.toFixed(0)} MB at start)`,
     );
+    assert.ok(
+      health.stalledMs < 50,
+      `the gateway's event loop stalled for ${health.stalledMs.toFixed(1)} ms`,
+    );
+    assert.ok(health.slowestMs < 1_000, `a /healthz answer took ${health.slowestMs.toFixed(0)} ms`);
     assert.ok(peakRss < 256, `gateway RSS reached ${peakRss.toFixed(0)} MB`);
   },
 );
