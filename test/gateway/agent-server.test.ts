@@ -1,7 +1,7 @@
 /**
  * What agents rely on from the gateway's node:http server, with the limits from config: keep-alive (and
  * its timeout), 100-continue, a body over the cap answered early with 413, strict parsing of framing
- * headers, and config that refuses a head deadline longer than the request's.
+ * headers, the request deadline, and config that refuses a head deadline longer than the request's.
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
@@ -161,6 +161,30 @@ test(
       const answer = await raw(gw.url, `${start}${bad}`);
       assert.match(answer, /^HTTP\/1\.1 400 /, JSON.stringify(bad));
     }
+  },
+);
+
+test(
+  "a body that trickles past requestTimeout (800 ms) gets node's 408 and a close",
+  { timeout: 60_000 },
+  async (t) => {
+    const gw = await setup(t, "headersTimeout: 300ms, requestTimeout: 800ms");
+    const socket = connect(Number(new URL(gw.url).port), "127.0.0.1");
+    let answer = "";
+    socket.on("data", (data: Buffer) => (answer += data.toString("latin1")));
+    socket.on("error", () => {});
+    const started = performance.now();
+    socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nhost: gw\r\nauthorization: Bearer ${gw.key("coder")}\r\ncontent-length: 100\r\n\r\n`,
+    );
+    const drip = setInterval(() => socket.write("x"), 100);
+    t.after(() => clearInterval(drip));
+    await once(socket, "close");
+    clearInterval(drip);
+    const ms = performance.now() - started;
+    t.diagnostic(`closed after ${ms.toFixed(0)} ms: ${answer.split("\r\n")[0]}`);
+    assert.match(answer, /^HTTP\/1\.1 408 /);
+    assert.ok(ms >= 700 && ms < 3_000, `${ms} ms`);
   },
 );
 
