@@ -90,10 +90,14 @@ export function targets(summary: Record<string, RouteSummary>): Array<{ target: 
         flotilla.reqPerSec >= 5 * portkey.reqPerSec && flotilla.agentReqPerSec >= 5 * portkey.agentReqPerSec,
     },
     {
-      target: `≥ 70 % of the minimal proxy's req/s: ${pct(flotilla.reqPerSec, minimal.reqPerSec)} small, ${pct(flotilla.agentReqPerSec, minimal.agentReqPerSec)} agent-shaped`,
+      target: `≥ 80 % of the minimal proxy's req/s: ${pct(flotilla.reqPerSec, minimal.reqPerSec)} small, ${pct(flotilla.agentReqPerSec, minimal.agentReqPerSec)} agent-shaped`,
       ok:
-        flotilla.reqPerSec >= 0.7 * minimal.reqPerSec &&
-        flotilla.agentReqPerSec >= 0.7 * minimal.agentReqPerSec,
+        flotilla.reqPerSec >= 0.8 * minimal.reqPerSec &&
+        flotilla.agentReqPerSec >= 0.8 * minimal.agentReqPerSec,
+    },
+    {
+      target: `RSS after load no higher than the minimal proxy's: ${flotilla.rssMb ?? "?"} MB against ${minimal.rssMb ?? "?"} MB`,
+      ok: flotilla.rssMb !== null && minimal.rssMb !== null && flotilla.rssMb <= minimal.rssMb,
     },
     { target: `added p50 ≤ 0.5 ms at c=1: ${flotilla.addedP50Ms} ms`, ok: flotilla.addedP50Ms <= 0.5 },
     { target: `added p99 ≤ 2 ms at c=1: ${flotilla.addedP99Ms} ms`, ok: flotilla.addedP99Ms <= 2 },

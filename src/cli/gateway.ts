@@ -45,8 +45,7 @@ export const gatewayCommand: Command = {
     const secretEnv = input.values["secrets-stdin"] === true ? await readSecretInput() : undefined;
     const gateway = createGateway({ config, store, ...(secretEnv ? { secretEnv } : {}) });
     process.on("SIGHUP", () => gateway.reloadKeys());
-    const http = gateway.server();
-    const server = http.net;
+    const server = gateway.server();
     const listen = typeof input.values.listen === "string" ? input.values.listen : config.gateway.listen;
     const index = listen.lastIndexOf(":");
     await new Promise<void>((resolve, reject) => {
@@ -67,12 +66,13 @@ export const gatewayCommand: Command = {
     await new Promise<void>((resolve) => {
       const stop = () => {
         server.close(() => resolve());
-        http.closeIdleConnections();
-        setTimeout(() => http.closeAllConnections(), 2_000).unref();
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2_000).unref();
       };
       process.once("SIGTERM", stop);
       process.once("SIGINT", stop);
     });
+    await gateway.close();
     store.append({ kind: "gateway.stopped", data: { pid: process.pid } });
     store.close();
     return 0;

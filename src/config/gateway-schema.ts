@@ -6,6 +6,15 @@ import { parseSize, SIZE_PATTERN } from "./units.ts";
 
 const count = z.number().int().positive();
 
+/** A size such as "32M", parsed to bytes. */
+const size = (fallback: string, what: string) =>
+  z
+    .string()
+    .regex(SIZE_PATTERN, { message: `must be a size such as "${fallback}"` })
+    .transform((text) => parseSize(text) ?? 0)
+    .prefault(fallback)
+    .describe(what);
+
 /** A "HOST:PORT" listen address, defaulting to `fallback`. */
 const listenAddress = (fallback: string) =>
   z
@@ -65,6 +74,10 @@ export const providerSchema = z
     limits: providerLimits.prefault({}),
     prices: z.record(z.string(), price).prefault({}).describe("Prices per upstream model name"),
     timeout: duration("120s").prefault("120s").describe("Upstream timeout for one attempt"),
+    http2: z
+      .boolean()
+      .prefault(false)
+      .describe("Offer HTTP/2 to this provider (ALPN; HTTP/1.1 stays the fallback); needs an https baseUrl"),
   })
   .describe("An upstream LLM provider");
 
@@ -83,12 +96,25 @@ export const chainEntry = z
 export const gatewaySchema = z
   .strictObject({
     listen: listenAddress("127.0.0.1:48300").describe("Gateway address agents reach; loopback by default"),
-    maxBodySize: z
-      .string()
-      .regex(SIZE_PATTERN, { message: 'must be a size such as "10M"' })
-      .transform((text) => parseSize(text) ?? 0)
-      .prefault("10M")
-      .describe("Largest request body accepted"),
+    maxBodySize: size("10M", "Largest request body accepted; a larger one is answered 413 as it passes this"),
+    maxResponseSize: size(
+      "32M",
+      "Largest non-streamed provider answer, after decompression; a larger one is cut and becomes a 502",
+    ),
+    headersTimeout: duration("30s")
+      .prefault("30s")
+      .describe("An agent's request head must arrive whole within this long, or its connection is closed"),
+    requestTimeout: duration("120s")
+      .prefault("120s")
+      .describe(
+        "An agent's whole request (head and body) must arrive within this long (the answer may take longer)",
+      ),
+    keepAliveTimeout: duration("65s")
+      .prefault("65s")
+      .describe("An idle agent connection is closed after this long; answers announce it in Keep-Alive"),
+    maxConnections: count
+      .prefault(1024)
+      .describe("Agent connections open at once; a connection past the cap is closed at once"),
     queueTimeout: duration("60s")
       .prefault("60s")
       .describe("How long a request may wait for its turn under the limits"),
@@ -96,6 +122,10 @@ export const gatewaySchema = z
       .enum(["reject", "middle-out", "upgrade"])
       .prefault("reject")
       .describe("What to do with a prompt larger than the model's context window"),
+  })
+  .refine((gateway) => gateway.headersTimeout <= gateway.requestTimeout, {
+    message: "headersTimeout must not be longer than requestTimeout (the head is part of the request)",
+    path: ["headersTimeout"],
   })
   .describe("The LLM gateway");
 

@@ -3,6 +3,7 @@
  * short-lived access tokens (RFC 6749 §6). An access token is refreshed before it expires, in the
  * background while it is still valid, and never by more than one refresh at a time per credential.
  */
+import { type Dispatcher, request } from "undici";
 import type { Clock } from "./limiter/clock.ts";
 
 export interface OAuthSettings {
@@ -12,6 +13,8 @@ export interface OAuthSettings {
   scope?: string | undefined;
   /** ms before expiry at which a refresh starts (capped at half the token's lifetime). */
   refreshBefore: number;
+  /** The provider's connection pool (proxy settings included); undici's global one when absent. */
+  dispatcher?: Dispatcher | undefined;
 }
 
 export interface Credential {
@@ -35,6 +38,7 @@ export class CredentialError extends Error {
 }
 
 const REFRESH_TIMEOUT_MS = 15_000; // one call to the token endpoint
+const MAX_TOKEN_ANSWER = 64 * 1024; // bytes of a token endpoint's answer read; a token answer is a few hundred
 const DEFAULT_TTL_S = 3_600; // when the endpoint leaves out expires_in
 const BACKGROUND_RETRY_MS = 5_000; // a failed background refresh is tried again after this long, not per request
 const FRESH_MS = 5_000; // a token refused within this long of its issue means the credential itself is bad
@@ -44,6 +48,28 @@ const PERMANENT = new Set([
   "unauthorized_client",
   "unsupported_grant_type",
 ]);
+
+/** The answer's JSON object, or undefined when it is not JSON or passes MAX_TOKEN_ANSWER bytes. */
+async function boundedJson(
+  body: AsyncIterable<Buffer> & { destroy(): unknown },
+): Promise<Record<string, unknown> | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > MAX_TOKEN_ANSWER) {
+      body.destroy();
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  try {
+    const parsed: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+    return typeof parsed === "object" && parsed !== null ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function staticCredential(secret: string): Credential {
   return { current: () => secret, renew: () => false };
@@ -67,21 +93,24 @@ export function oauthCredential(
     if (settings.clientId) form.set("client_id", settings.clientId);
     if (settings.clientSecret) form.set("client_secret", settings.clientSecret);
     if (settings.scope) form.set("scope", settings.scope);
-    let response: Response;
+    let status: number;
+    let body: Record<string, unknown> | undefined;
     try {
-      response = await fetch(settings.tokenUrl, {
+      const response = await request(settings.tokenUrl, {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
         body: form.toString(),
         signal: AbortSignal.timeout(REFRESH_TIMEOUT_MS),
+        ...(settings.dispatcher ? { dispatcher: settings.dispatcher } : {}),
       });
+      status = response.statusCode;
+      body = await boundedJson(response.body);
     } catch (err) {
-      const code = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-      throw new CredentialError(`token endpoint unreachable (${code})`, false);
+      const e = err as Error & { code?: string; cause?: { code?: string } };
+      throw new CredentialError(`token endpoint unreachable (${e.code ?? e.cause?.code ?? e.name})`, false);
     }
-    const body = (await response.json().catch(() => undefined)) as Record<string, unknown> | undefined;
-    if (!response.ok || typeof body?.access_token !== "string") {
-      const code = typeof body?.error === "string" ? body.error : `HTTP ${response.status}`;
+    if (status < 200 || status >= 300 || typeof body?.access_token !== "string") {
+      const code = typeof body?.error === "string" ? body.error : `HTTP ${status}`;
       throw new CredentialError(`token refresh refused (${code})`, PERMANENT.has(code));
     }
     const ttlMs = (Number(body.expires_in) > 0 ? Number(body.expires_in) : DEFAULT_TTL_S) * 1000;

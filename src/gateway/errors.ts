@@ -1,5 +1,5 @@
 /** Errors in the caller's own protocol, with an honest status and a Retry-After where one applies. */
-import type { Http1Response } from "./http1/response.ts";
+import type { ServerResponse } from "node:http";
 import { anthropicErrorBody, openaiErrorBody } from "./protocols/errors.ts";
 
 export type ClientFormat = "openai" | "anthropic" | "responses";
@@ -31,7 +31,21 @@ export function errorResponse(
   return { status, body, headers };
 }
 
-export function sendError(res: Http1Response, error: ErrorResponse): void {
+/**
+ * The server-sent event that ends a stream which broke off after it began, as each protocol reports an
+ * error mid-stream (the official SDKs raise it as an API error).
+ */
+export function streamErrorEvent(client: ClientFormat, message: string): string {
+  if (client === "anthropic")
+    return `event: error\ndata: ${JSON.stringify(anthropicErrorBody(502, message))}\n\n`;
+  if (client === "responses") {
+    const event = { type: "error", code: "stream_broken", message, param: null };
+    return `event: error\ndata: ${JSON.stringify(event)}\n\n`;
+  }
+  return `data: ${JSON.stringify(openaiErrorBody(502, message, { code: "stream_broken" }))}\n\n`;
+}
+
+export function sendError(res: ServerResponse, error: ErrorResponse): void {
   if (res.headersSent) {
     res.destroy();
     return;

@@ -1,15 +1,14 @@
 /** The gateway's request handler: identify the agent, check its budget, resolve its chain, and hand over to the router. */
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import type { FlotillaConfig } from "../config/schema.ts";
 import type { Store } from "../ledger/store.ts";
 import { createAccounting } from "./accounting.ts";
 import { contextWindow, estimateTokens } from "./context-guard.ts";
 import { type ClientFormat, errorResponse, sendError } from "./errors.ts";
-import { ProtocolError } from "./http1/message-heads.ts";
-import type { Http1Request } from "./http1/request.ts";
-import type { Http1Response } from "./http1/response.ts";
-import { Http1Server } from "./http1/server.ts";
+import { createAgentServer } from "./agent-server.ts";
 import { createProviderRuntime } from "./provider-pool.ts";
 import { type Candidate, route } from "./router.ts";
+import { ClientGone, readCappedBody } from "./request-body.ts";
 import { normalizeRequest } from "./translate.ts";
 import { createKeyRing } from "./virtual-keys.ts";
 import { RequestCancel } from "./cancel-signal.ts";
@@ -29,7 +28,7 @@ export interface GatewayOptions {
   secretEnv?: NodeJS.ProcessEnv;
 }
 
-function presentedKey(req: Http1Request): string | undefined {
+function presentedKey(req: IncomingMessage): string | undefined {
   const auth = req.headers.authorization;
   if (auth?.startsWith("Bearer ")) return auth.slice(7).trim();
   const key = req.headers["x-api-key"];
@@ -68,8 +67,8 @@ export function createGateway(options: GatewayOptions) {
   const event = (agent: string) => (kind: string, data: Record<string, unknown>) =>
     store.append({ kind, agent, data });
 
-  async function handle(req: Http1Request, res: Http1Response): Promise<void> {
-    const path = req.url.split("?")[0] ?? "/";
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (req.method === "GET" && path === "/healthz") {
       res.writeHead(200, { "content-type": "application/json" });
       return void res.end('{"ok":true}');
@@ -101,7 +100,7 @@ export function createGateway(options: GatewayOptions) {
         ),
       );
     }
-    const raw = await req.body();
+    const raw = await readCappedBody(req, config.gateway.maxBodySize);
     if (!raw) {
       return sendError(
         res,
@@ -172,6 +171,7 @@ export function createGateway(options: GatewayOptions) {
       strategy: config.gateway.contextStrategy,
       passHeaders,
       queueTimeoutMs: config.gateway.queueTimeout,
+      maxResponseSize: config.gateway.maxResponseSize,
       signal: abort,
       res,
       accounting,
@@ -181,15 +181,15 @@ export function createGateway(options: GatewayOptions) {
   }
 
   /** Handles one request; never throws (an unexpected error becomes a 500 in the caller's format). */
-  function handleSafely(req: Http1Request, res: Http1Response): void {
+  function handleSafely(req: IncomingMessage, res: ServerResponse): void {
     handle(req, res).catch((err: unknown) => {
-      // The client broke HTTP or left mid-body: the server has answered 400 or the connection is gone.
-      if (err instanceof ProtocolError) return;
+      // The agent left mid-body: the connection is gone, nobody to answer.
+      if (err instanceof ClientGone) return;
       store.append({ kind: "gateway.internal_error", data: { message: (err as Error).message } });
       sendError(
         res,
         errorResponse(
-          ROUTES[req.url.split("?")[0] ?? ""] ?? "openai",
+          ROUTES[(req.url ?? "").split("?")[0] ?? ""] ?? "openai",
           500,
           "internal gateway error; see the ledger",
         ),
@@ -198,17 +198,26 @@ export function createGateway(options: GatewayOptions) {
   }
 
   return {
-    /** The HTTP server for this gateway (not listening yet); bodies over gateway.maxBodySize are not kept. */
-    server(): Http1Server {
-      return new Http1Server(handleSafely, {
-        maxBodySize: config.gateway.maxBodySize,
-        keepAliveMs: 65_000,
+    /** The HTTP server for this gateway (not listening yet), with the limits of the gateway config. */
+    server(): Server {
+      const { headersTimeout, requestTimeout, keepAliveTimeout, maxConnections, maxBodySize } =
+        config.gateway;
+      return createAgentServer(handleSafely, {
+        headersTimeout,
+        requestTimeout,
+        keepAliveTimeout,
+        maxConnections,
+        maxBodySize,
       });
     },
     /** Reads the key registry again (SIGHUP after a rotation): a replaced key is refused from now on. */
     reloadKeys(): void {
       keyRing.reload();
       store.append({ kind: "gateway.keys_reloaded", data: {} });
+    },
+    /** Closes the providers' upstream connections (after the server has stopped taking requests). */
+    async close(): Promise<void> {
+      await Promise.all([...runtimes.values()].map((runtime) => runtime.dispatcher.close()));
     },
   };
 }

@@ -1,4 +1,4 @@
-/** An upstream answer's headers as the gateway's parser reads them (lower-cased names), and reading one value. */
+/** An upstream answer's headers as undici hands them over (lower-cased names), and reading one value. */
 
 /** Shaped like node:http's `IncomingMessage.headers`: built once per answer, read by the router and the limiter. */
 export type HeaderRecord = Record<string, string | string[] | undefined>;

@@ -11,6 +11,7 @@ import { createFairQueue, QueueTimeoutError } from "./limiter/fair-queue.ts";
 import { createKeyBudget } from "./limiter/key-budget.ts";
 import { type Admission, NoUsableKey, type ProviderRuntime, QueueTimeout } from "./provider-runtime.ts";
 import type { Provider } from "./upstream.ts";
+import { createUpstreamDispatcher } from "./upstream-dispatcher.ts";
 
 const RETIRED_MS = 365 * 86_400_000; // a retired key stays out until the gateway restarts
 const TOKEN_RETRY_MS = 30_000; // a token endpoint that could not be reached is asked again after this long
@@ -27,6 +28,7 @@ export function createProviderRuntime(provider: Provider, options: RuntimeOption
   const clock = options.clock ?? systemClock;
   const event = options.event ?? (() => {});
   const where = `providers.${provider.id}`;
+  const dispatcher = createUpstreamDispatcher({ http2: provider.http2 });
   const auth = provider.auth;
   const clientSecret = auth?.clientSecret
     ? resolveSecret(auth.clientSecret, `${where}.auth.clientSecret`, options.secretEnv)
@@ -34,7 +36,7 @@ export function createProviderRuntime(provider: Provider, options: RuntimeOption
   const credentials: Credential[] = provider.keys.map((ref, index) => {
     const secret = resolveSecret(ref, `${where}.keys.${index}`, options.secretEnv);
     if (!auth) return staticCredential(secret);
-    const settings = { ...auth, clientSecret };
+    const settings = { ...auth, clientSecret, dispatcher };
     return oauthCredential(settings, secret, clock, (kind, data) =>
       event(kind, { provider: provider.id, key: index, ...data }),
     );
@@ -58,6 +60,7 @@ export function createProviderRuntime(provider: Provider, options: RuntimeOption
 
   return {
     provider,
+    dispatcher,
     breaker,
     async admit(request): Promise<Admission> {
       for (;;) {

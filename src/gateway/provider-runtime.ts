@@ -1,4 +1,5 @@
 /** What the router needs of one provider at run time: a breaker, admission to one of its keys, and key state changes. */
+import type { Dispatcher } from "undici";
 import type { HeaderRecord } from "./header-record.ts";
 import type { Provider } from "./upstream.ts";
 import type { CancelSignal } from "./cancel-signal.ts";
@@ -43,6 +44,8 @@ export class NoUsableKey extends Error {
 
 export interface ProviderRuntime {
   provider: Provider;
+  /** The provider's keep-alive, proxy-aware connection pool, for model calls and token refreshes. */
+  dispatcher: Dispatcher;
   breaker: { allow(): boolean; success(): void; failure(): void };
   /** Waits for a key with room; rejects with QueueTimeout, NoUsableKey, or an AbortError when the caller went away. */
   admit(request: AdmitRequest): Promise<Admission>;

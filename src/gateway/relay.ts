@@ -1,6 +1,7 @@
 /** Sends a provider's good answer back: unchanged when the protocols match, translated chunk by chunk when not. */
 import type { Usage } from "./accounting.ts";
-import { errorResponse, sendError } from "./errors.ts";
+import { errorResponse, sendError, streamErrorEvent } from "./errors.ts";
+import { drained } from "./request-body.ts";
 import type { RouteContext, Tier } from "./router.ts";
 import { responseFor, streamFor, usageOf } from "./translate.ts";
 import { createUsageTap } from "./usage-tap.ts";
@@ -8,6 +9,8 @@ import type { UpstreamResponse } from "./upstream.ts";
 
 export interface RelayOptions extends RouteContext {
   response: UpstreamResponse;
+  /** A non-streamed answer, already read whole (the router reads it before it counts as good). */
+  whole: Buffer | undefined;
   providerKind: "openai" | "anthropic";
   providerId: string;
   model: string;
@@ -28,7 +31,7 @@ export async function relayResponse(o: RelayOptions): Promise<void> {
   let status = 200;
   try {
     if (!o.stream) {
-      const bytes = await o.response.body.bytes();
+      const bytes = o.whole ?? (await o.response.body.bytes());
       let json: Record<string, unknown>;
       try {
         json = JSON.parse(bytes.toString("utf8")) as Record<string, unknown>;
@@ -66,22 +69,25 @@ export async function relayResponse(o: RelayOptions): Promise<void> {
       for await (const chunk of source) {
         tap.push(chunk);
         // A caller reading slowly: stop pulling, so the upstream is paused once 64 KB wait.
-        if (!o.res.write(chunk)) await o.res.drained();
+        if (!o.res.write(chunk)) await drained(o.res);
       }
       usage = tap.usage();
     } else {
       const stream = streamFor(o.client, o.providerKind, source, o.model, (seen) => {
         usage = seen;
       });
-      for await (const text of stream) if (!o.res.write(text)) await o.res.drained();
+      for await (const text of stream) if (!o.res.write(text)) await drained(o.res);
     }
     o.res.end();
   } catch (err) {
-    // The caller left (abort) or the provider dropped the stream: end the caller's side as broken.
     status = o.signal.aborted ? 499 : 502;
-    if (!o.signal.aborted)
+    if (o.signal.aborted || o.res.destroyed) o.res.destroy();
+    else {
+      // The provider's stream broke off: the agent hears so in its own protocol, and its stream ends.
+      const message = `${o.providerId}: the stream broke off (${(err as Error).message})`;
       o.event("gateway.stream_broken", { provider: o.providerId, error: (err as Error).message });
-    o.res.destroy();
+      o.res.end(streamErrorEvent(o.client, message));
+    }
   } finally {
     o.onDone(usage);
     o.accounting.record({

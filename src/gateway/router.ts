@@ -7,10 +7,11 @@ import type { Accounting, Usage } from "./accounting.ts";
 import { estimateTokens, middleOut } from "./context-guard.ts";
 import { type ClientFormat, errorResponse, sendError } from "./errors.ts";
 import { NoUsableKey, type ProviderRuntime, QueueTimeout } from "./provider-runtime.ts";
-import type { Http1Response } from "./http1/response.ts";
+import type { ServerResponse } from "node:http";
 import { relayResponse } from "./relay.ts";
+import { ResponseTooLarge } from "./response-body.ts";
 import { payloadFor } from "./translate.ts";
-import { sendAttempt } from "./upstream.ts";
+import { sendAttempt, type UpstreamResponse } from "./upstream.ts";
 import { classifyFailure } from "./upstream-verdict.ts";
 import type { CancelSignal } from "./cancel-signal.ts";
 
@@ -37,8 +38,10 @@ export interface RouteContext {
   strategy: "reject" | "middle-out" | "upgrade";
   passHeaders: Record<string, string>;
   queueTimeoutMs: number;
+  /** Largest non-streamed answer (gateway.maxResponseSize). */
+  maxResponseSize: number;
   signal: CancelSignal;
-  res: Http1Response;
+  res: ServerResponse;
   accounting: Accounting;
   event: (kind: string, data: Record<string, unknown>) => void;
   started: number;
@@ -66,6 +69,28 @@ function fitContext(ctx: RouteContext, candidate: Candidate, estTokens: number) 
     window: candidate.window,
   });
   return { body, estTokens: estimateTokens(body) };
+}
+
+/**
+ * Waits until a good answer is sure to reach the agent: a whole answer read in full (under the size cap), a
+ * stream's first bytes in. Until then a break is the provider's failure, and the next chain entry can
+ * still answer; a message says what broke.
+ */
+async function received(
+  response: UpstreamResponse,
+  stream: boolean,
+): Promise<{ ok: true; whole: Buffer | undefined } | { ok: false; message: string }> {
+  try {
+    if (!stream) return { ok: true, whole: await response.body.bytes() };
+    await response.body.started();
+    return { ok: true, whole: undefined };
+  } catch (err) {
+    const message = (err as Error).message;
+    return {
+      ok: false,
+      message: err instanceof ResponseTooLarge ? message : `the answer broke off: ${message}`,
+    };
+  }
 }
 
 export async function route(ctx: RouteContext): Promise<void> {
@@ -122,26 +147,32 @@ export async function route(ctx: RouteContext): Promise<void> {
       );
       const result = await sendAttempt({
         provider: runtime.provider,
+        dispatcher: runtime.dispatcher,
         apiKey: admission.apiKey,
         payload,
         passHeaders: ctx.passHeaders,
+        maxResponseSize: ctx.maxResponseSize,
         signal: ctx.signal,
       });
-      if (!result.ok) {
+      const answer =
+        result.ok && result.response.ok ? await received(result.response, ctx.stream) : undefined;
+      if (!result.ok || answer?.ok === false) {
         admission.lease.release();
         if (ctx.signal.aborted) return;
         runtime.breaker.failure();
-        failures.push(`${runtime.provider.id}: ${result.kind} (${result.message})`);
+        const reason = result.ok ? "network" : result.kind;
+        const message = result.ok ? (answer as { message: string }).message : result.message;
+        failures.push(`${runtime.provider.id}: ${reason} (${message})`);
         ctx.event("gateway.attempt_failed", {
           provider: runtime.provider.id,
           model: candidate.model,
-          reason: result.kind,
+          reason,
         });
         break;
       }
       const { response } = result;
       runtime.learn(admission.keyIndex, response.headers);
-      if (response.ok) {
+      if (answer?.ok) {
         runtime.breaker.success();
         const settle = (usage: Usage | undefined) => {
           if (usage) admission.lease.settle(usage.inputTokens + usage.outputTokens);
@@ -157,6 +188,7 @@ export async function route(ctx: RouteContext): Promise<void> {
         await relayResponse({
           ...ctx,
           response,
+          whole: answer.whole,
           providerKind: runtime.provider.kind,
           providerId: runtime.provider.id,
           model: candidate.model,

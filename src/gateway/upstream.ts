@@ -1,23 +1,27 @@
 /**
- * One attempt against one provider key, over a keep-alive HTTP/1.1 pool: the URL and headers the provider's protocol
- * wants, a timeout over the whole attempt, and the caller's abort.
+ * One attempt against one provider key, over the provider's undici dispatcher: the URL and headers the
+ * provider's protocol wants, a timeout over the whole attempt, and the caller's abort. An answer that cannot
+ * carry a model's reply (1xx, 204, 304) fails the attempt like a broken connection.
  */
+import type { Dispatcher } from "undici";
 import type { FlotillaConfig } from "../config/schema.ts";
-import { type HeaderRecord, headerValue } from "./header-record.ts";
-import { type Exchange, type ExchangeHandler, Http1Pool } from "./http1/connection-pool.ts";
-import { ProtocolError } from "./http1/message-heads.ts";
-import { ResponseBody } from "./response-body.ts";
 import type { CancelSignal } from "./cancel-signal.ts";
+import { type HeaderRecord, headerValue } from "./header-record.ts";
+import { ResponseBody } from "./response-body.ts";
 
 export type Provider = FlotillaConfig["providers"][number];
 
 export interface Attempt {
   provider: Provider;
+  /** The provider's connection pool (upstream-dispatcher.ts). */
+  dispatcher: Dispatcher;
   apiKey: string;
   /** The request body, already encoded for the provider's protocol. */
   payload: Buffer;
   /** anthropic-version / anthropic-beta from the client, passed through. */
   passHeaders: Record<string, string>;
+  /** Largest answer read whole (decompressed bytes); see ResponseBody. */
+  maxResponseSize: number;
   signal: CancelSignal;
 }
 
@@ -29,7 +33,7 @@ export type AttemptResult =
 export interface UpstreamResponse {
   status: number;
   ok: boolean;
-  /** Lower-cased names; a repeated header is an array. */
+  /** Lower-cased names, as undici parses them. */
   headers: HeaderRecord;
   /** The body as it arrives (decompressed); read it once, iterated or with text() or bytes(). */
   body: ResponseBody;
@@ -41,10 +45,12 @@ function endpoint(provider: Provider): string {
 }
 
 function headers(attempt: Attempt, length: number): Record<string, string> {
+  // identity: a compressed answer would have to be inflated here; one that comes anyway is, under a cap.
   if (attempt.provider.kind === "openai") {
     return {
       "content-type": "application/json",
       "content-length": String(length),
+      "accept-encoding": "identity",
       authorization: `Bearer ${attempt.apiKey}`,
     };
   }
@@ -55,6 +61,7 @@ function headers(attempt: Attempt, length: number): Record<string, string> {
   return {
     "content-type": "application/json",
     "content-length": String(length),
+    "accept-encoding": "identity",
     ...credential,
     "anthropic-version": attempt.passHeaders["anthropic-version"] ?? "2023-06-01",
     ...(attempt.passHeaders["anthropic-beta"]
@@ -63,25 +70,25 @@ function headers(attempt: Attempt, length: number): Record<string, string> {
   };
 }
 
-interface Route {
-  pool: Http1Pool;
+interface Target {
+  origin: string;
   path: string;
 }
 
-// One keep-alive pool per provider.
-const routes = new WeakMap<Provider, Route>();
+// Each provider's origin and path, worked out once.
+const targets = new WeakMap<Provider, Target>();
 
-function routeOf(provider: Provider): Route {
-  let route = routes.get(provider);
-  if (!route) {
+function targetOf(provider: Provider): Target {
+  let target = targets.get(provider);
+  if (!target) {
     const url = new URL(endpoint(provider));
-    route = { pool: new Http1Pool(url.origin), path: `${url.pathname}${url.search}` };
-    routes.set(provider, route);
+    target = { origin: url.origin, path: `${url.pathname}${url.search}` };
+    targets.set(provider, target);
   }
-  return route;
+  return target;
 }
 
-/** Why the attempt's timer or the caller ended it. */
+/** Why the attempt's timer or the caller ended it, or why its answer is no answer. */
 class AttemptEnded extends Error {}
 
 function timeUp(handler: AttemptHandler): void {
@@ -89,24 +96,22 @@ function timeUp(handler: AttemptHandler): void {
 }
 
 /**
- * One attempt's exchange handler, and the abort listener on the caller's signal (`handleEvent`): a class
+ * One attempt's undici handler, and the abort listener on the caller's signal (`handleEvent`): a class
  * rather than closures, since one is made for every request.
  */
-class AttemptHandler implements ExchangeHandler {
+class AttemptHandler implements Dispatcher.DispatchHandler {
   readonly #attempt: Attempt;
   readonly #resolve: (result: AttemptResult) => void;
   readonly #timer: ReturnType<typeof setTimeout>;
-  readonly #exchange: Exchange;
+  #controller: Dispatcher.DispatchController | undefined;
   #body: ResponseBody | undefined;
+  #ended: AttemptEnded | undefined;
   #settled = false;
   #timedOut = false;
 
-  /** Sends the request; throws TypeError, before sending, for a header HTTP cannot carry. */
-  constructor(attempt: Attempt, route: Route, resolve: (result: AttemptResult) => void) {
+  constructor(attempt: Attempt, resolve: (result: AttemptResult) => void) {
     this.#attempt = attempt;
     this.#resolve = resolve;
-    const { payload } = attempt;
-    this.#exchange = route.pool.request(route.path, headers(attempt, payload.length), payload, this);
     this.#timer = setTimeout(timeUp, attempt.provider.timeout, this);
     this.#timer.unref();
     attempt.signal.addEventListener("abort", this, { once: true });
@@ -114,31 +119,50 @@ class AttemptHandler implements ExchangeHandler {
 
   timeUp(): void {
     this.#timedOut = true;
-    this.#exchange.abort(new AttemptEnded(`no answer within ${this.#attempt.provider.timeout}ms`));
+    this.#end(new AttemptEnded(`no answer within ${this.#attempt.provider.timeout}ms`));
   }
 
   /** The caller's signal fired. */
   handleEvent(): void {
-    this.#exchange.abort(new AttemptEnded("the caller went away"));
+    this.#end(new AttemptEnded("the caller went away"));
   }
 
-  onHead(status: number, headers: HeaderRecord): void {
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#ended) controller.abort(this.#ended);
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, status: number, headers: HeaderRecord): void {
+    if (this.#settled) return;
+    // No model answer comes as 1xx, 204 or 304; on a kept-alive connection a 304's body would be read as
+    // the next answer, so the connection goes too.
+    if (status < 200 || status === 204 || status === 304) {
+      return this.#end(new AttemptEnded(`answered ${status}, which carries no model answer`));
+    }
     this.#settled = true;
-    const body = new ResponseBody(this.#exchange, headerValue(headers, "content-encoding"));
+    const body = new ResponseBody(
+      controller,
+      headerValue(headers, "content-encoding"),
+      this.#attempt.maxResponseSize,
+    );
     this.#body = body;
     this.#resolve({ ok: true, response: { status, ok: status < 300, headers, body } });
   }
 
-  onData(chunk: Buffer): void {
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     this.#body?.push(chunk);
   }
 
-  onEnd(): void {
+  onResponseEnd(): void {
     this.#done();
     this.#body?.end();
   }
 
-  onError(err: Error & { code?: string }): void {
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.#fail(err);
+  }
+
+  #fail(err: Error & { code?: string }): void {
     this.#done();
     if (this.#body) return this.#body.fail(err);
     if (this.#settled) return;
@@ -146,9 +170,16 @@ class AttemptHandler implements ExchangeHandler {
     if (this.#timedOut) this.#resolve({ ok: false, kind: "timeout", message: err.message });
     else if (err.code === "ECONNREFUSED")
       this.#resolve({ ok: false, kind: "refused", message: "connection refused" });
-    else if (err instanceof ProtocolError)
-      this.#resolve({ ok: false, kind: "network", message: `broken HTTP: ${err.message}` });
-    else this.#resolve({ ok: false, kind: "network", message: err.code ?? err.message });
+    else if (err instanceof AttemptEnded) this.#resolve({ ok: false, kind: "network", message: err.message });
+    else this.#resolve({ ok: false, kind: "network", message: describe(err) });
+  }
+
+  // Before undici hands over its controller (the request waits for a connection) an end is remembered and
+  // applied once it does; the attempt settles at once either way.
+  #end(reason: AttemptEnded): void {
+    this.#ended ??= reason;
+    if (this.#controller && !this.#controller.aborted) this.#controller.abort(this.#ended);
+    this.#fail(this.#ended);
   }
 
   #done(): void {
@@ -158,16 +189,37 @@ class AttemptHandler implements ExchangeHandler {
 }
 
 /**
+ * What went wrong, in undici's words but never the upstream's bytes: a parse error gives llhttp's reason (a
+ * fixed text) and leaves out its `data`, which quotes what the upstream sent.
+ */
+function describe(err: Error & { code?: string; cause?: unknown }): string {
+  if (err.name === "HTTPParserError") return `broken HTTP: ${err.message}`;
+  const cause = err.cause as { code?: string } | undefined;
+  const code = err.code ?? cause?.code ?? err.name;
+  if (code === "ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL")
+    return `${code}: the provider speaks only HTTP/2; set http2: true on it`;
+  // OpenSSL's own message is a library trace; its code says it all (a certificate problem, a TLS alert).
+  if (code.startsWith("ERR_SSL_") || /CERT|SELF_SIGNED/.test(code)) return code;
+  return `${code}: ${err.message}`;
+}
+
+/**
  * Sends the request; resolves with the response once its headers arrived, or says how it failed. The
  * provider's timeout covers the whole attempt, body included; the caller's abort ends it at any point.
  */
 export function sendAttempt(attempt: Attempt): Promise<AttemptResult> {
-  const route = routeOf(attempt.provider);
+  const { origin, path } = targetOf(attempt.provider);
+  const { payload } = attempt;
   return new Promise((resolve) => {
     if (attempt.signal.aborted)
       return resolve({ ok: false, kind: "network", message: "the caller went away" });
+    let handler: AttemptHandler;
     try {
-      new AttemptHandler(attempt, route, resolve);
+      handler = new AttemptHandler(attempt, resolve);
+      attempt.dispatcher.dispatch(
+        { origin, path, method: "POST", headers: headers(attempt, payload.length), body: payload },
+        handler,
+      );
     } catch (err) {
       resolve({ ok: false, kind: "network", message: (err as Error).message });
     }

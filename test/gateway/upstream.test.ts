@@ -4,7 +4,11 @@ import { createServer, type RequestListener } from "node:http";
 import { type AddressInfo, createServer as createTcpServer } from "node:net";
 import { type TestContext, test } from "node:test";
 import { gzipSync } from "node:zlib";
-import { type Provider, sendAttempt } from "../../src/gateway/upstream.ts";
+import { type Attempt, type Provider, sendAttempt } from "../../src/gateway/upstream.ts";
+import { createUpstreamDispatcher } from "../../src/gateway/upstream-dispatcher.ts";
+
+const dispatcher = createUpstreamDispatcher({ http2: false });
+test.after(() => dispatcher.close());
 
 /** An OpenAI-kind provider at the server's port, with no keys or limits (the attempt brings the key). */
 function providerAt(server: { address(): unknown }, timeout: number): Provider {
@@ -18,6 +22,7 @@ function providerAt(server: { address(): unknown }, timeout: number): Provider {
     limits: {},
     prices: {},
     timeout,
+    http2: false,
   } as unknown as Provider;
 }
 
@@ -32,13 +37,16 @@ async function upstream(t: TestContext, handler: RequestListener) {
   return { provider: providerAt(server, 300), connections: () => connections };
 }
 
-const attempt = (provider: Provider, signal = new AbortController().signal) =>
+const attempt = (provider: Provider, signal = new AbortController().signal, more: Partial<Attempt> = {}) =>
   sendAttempt({
     provider,
+    dispatcher,
     apiKey: "sk-test",
     payload: Buffer.from('{"model":"m"}'),
     passHeaders: {},
+    maxResponseSize: 1024 * 1024,
     signal,
+    ...more,
   });
 
 test("sequential attempts to one provider reuse keep-alive connections and send the key and body", async (t) => {
@@ -47,7 +55,9 @@ test("sequential attempts to one provider reuse keep-alive connections and send 
     let body = "";
     req.on("data", (chunk: Buffer) => (body += chunk.toString()));
     req.on("end", () => {
-      seen.push(`${req.method} ${req.url} ${req.headers.authorization} ${body}`);
+      seen.push(
+        `${req.method} ${req.url} ${req.headers.authorization} ${req.headers["accept-encoding"]} ${body}`,
+      );
       res.writeHead(200, { "content-type": "application/json", "x-ratelimit-limit-requests": "60" });
       res.end('{"ok":true}');
     });
@@ -59,8 +69,12 @@ test("sequential attempts to one provider reuse keep-alive connections and send 
     assert.equal(result.response.headers["x-ratelimit-limit-requests"], "60");
     assert.equal(await result.response.body.text(), '{"ok":true}');
   }
-  assert.equal(up.connections(), 1, "ten attempts one after another share one connection");
-  assert.deepEqual(seen[0], 'POST /v1/chat/completions Bearer sk-test {"model":"m"}');
+  // undici may open a second connection while the first is still being released, then reuses both.
+  assert.ok(
+    up.connections() <= 2,
+    `ten attempts one after another share their connections (${up.connections()})`,
+  );
+  assert.deepEqual(seen[0], 'POST /v1/chat/completions Bearer sk-test identity {"model":"m"}');
 });
 
 test("a gzip-encoded answer is decoded, whether read whole or as a stream", async (t) => {
@@ -114,17 +128,14 @@ test("a client's anthropic-beta that would split the request head fails the atte
     res.end("{}");
   });
   const provider = { ...up.provider, kind: "anthropic" } as Provider;
-  const result = await sendAttempt({
-    provider,
+  const result = await attempt(provider, undefined, {
     apiKey: "sk-ant-test",
-    payload: Buffer.from("{}"),
     passHeaders: { "anthropic-beta": "tools-2024\r\nx-api-key: stolen" },
-    signal: new AbortController().signal,
   });
   assert.deepEqual(result, {
     ok: false,
     kind: "network",
-    message: 'header "anthropic-beta" has characters HTTP cannot carry',
+    message: "UND_ERR_INVALID_ARG: invalid anthropic-beta header",
   });
   assert.equal(requests, 0);
   assert.equal(up.connections(), 0);
@@ -147,6 +158,6 @@ test("an upstream that breaks HTTP fails the attempt as a network failure, witho
   assert.deepEqual(result, {
     ok: false,
     kind: "network",
-    message: "broken HTTP: malformed status line (not an HTTP/1.x answer)",
+    message: "broken HTTP: Response does not match the HTTP/1.1 protocol (Expected HTTP/, RTSP/ or ICE/)",
   });
 });

@@ -29,12 +29,12 @@ export async function startGateway(t: TestContext, yaml: string): Promise<Runnin
   ensureGatewaySecret(stateDir);
   const store = openSqliteStore(join(stateDir, "ledger.db"));
   const gateway = createGateway({ config: result.config, store });
-  const http = gateway.server();
-  const server = http.net;
+  const server = gateway.server();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   t.after(async () => {
-    http.closeAllConnections();
+    server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
+    await gateway.close();
     store.close();
     rmSync(dir, { recursive: true, force: true });
   });
