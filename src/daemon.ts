@@ -135,9 +135,7 @@ export async function startDaemon(options: DaemonOptions) {
       ),
       configFile: file,
       stdinFor: (name) =>
-        name === GATEWAY_AGENT
-          ? gatewayInput(current().loaded.config, current().wiring.secrets ?? {})
-          : undefined,
+        name === GATEWAY_AGENT ? gatewayInput(current().loaded.config, current().wiring) : undefined,
       ...(options.wiring
         ? {
             internal: options.wiring.internal,

@@ -8,12 +8,17 @@ import { openThreadedSqliteStore } from "../ledger/threaded-store.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
 
-/** The `{ env: { NAME: value } }` document the daemon writes on the gateway's stdin. */
+/**
+ * The `{ env, proxy }` document the daemon writes on the gateway's stdin: the providers' secret values, and
+ * the proxy settings, which go into this process's environment (not into /proc/<pid>/environ, which keeps
+ * the environment the process started with) before the upstream dispatchers read them.
+ */
 async function readSecretInput(): Promise<Record<string, string>> {
   let text = "";
   for await (const chunk of process.stdin) text += String(chunk);
   try {
-    const parsed = JSON.parse(text) as { env?: Record<string, string> };
+    const parsed = JSON.parse(text) as { env?: Record<string, string>; proxy?: Record<string, string> };
+    Object.assign(process.env, parsed.proxy ?? {});
     return parsed.env ?? {};
   } catch {
     throw new FlotillaError(

@@ -32,6 +32,8 @@ export interface FleetWiring {
    * the agents they belong to.
    */
   secrets?: Record<string, string>;
+  /** The proxy settings of the CLI's environment, for the gateway only (on its stdin, like the secrets). */
+  proxy?: Record<string, string>;
 }
 
 /** The gateway's base URL as agents reach it. */
@@ -80,17 +82,27 @@ export function agentKeyEnv(config: FlotillaConfig, agent: AgentConfig, key: str
   return env;
 }
 
-/** What the gateway reads on its stdin: the values of the providers' { env } references. */
-export function gatewayInput(config: FlotillaConfig, secrets: Record<string, string>): string {
+/** Proxy settings the gateway honours (undici's EnvHttpProxyAgent); proxy URLs may carry credentials. */
+const PROXY_NAMES = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"];
+
+/**
+ * What the gateway reads on its stdin: the values of the providers' { env } references, and the proxy
+ * settings of the environment the fleet was started in (for the gateway only: agents do not get them).
+ */
+export function gatewayInput(config: FlotillaConfig, wiring: FleetWiring): string {
+  const secrets = wiring.secrets ?? {};
   const env: Record<string, string> = {};
   for (const name of providerSecretNames(config)) if (secrets[name] !== undefined) env[name] = secrets[name];
-  return JSON.stringify({ env });
+  return JSON.stringify({ env, proxy: wiring.proxy ?? {} });
 }
 
-/** The environment for the daemon: the CLI's own less every variable a secret reference names. */
+/**
+ * The environment for the daemon: the CLI's own less every variable a secret reference names and the
+ * proxy settings (both reach the gateway on its stdin instead).
+ */
 export function daemonEnv(config: FlotillaConfig, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
   const clean = { ...env };
-  for (const name of secretEnvNames(config)) delete clean[name];
+  for (const name of [...secretEnvNames(config), ...PROXY_NAMES]) delete clean[name];
   return clean;
 }
 
@@ -110,6 +122,8 @@ export function fleetWiring(loaded: LoadedConfig, env: NodeJS.ProcessEnv = proce
   checkInheritEnv(config);
   const secrets: Record<string, string> = {};
   for (const name of secretEnvNames(config)) if (env[name] !== undefined) secrets[name] = env[name];
+  const proxy: Record<string, string> = {};
+  for (const name of PROXY_NAMES) if (env[name]) proxy[name] = env[name];
   const internal: AgentConfig[] = [];
   // The simulator (when configured) is a stand-in provider: it starts with the gateway, before any agent thinks.
   if (config.simulator) {
@@ -127,7 +141,7 @@ export function fleetWiring(loaded: LoadedConfig, env: NodeJS.ProcessEnv = proce
   ensureGatewaySecret(config.stateDir);
   // Every agent has a key, gateway or not (it also signs the agent's reports to the daemon): issue version 1 now.
   for (const agent of config.agents) keyEntry(config.stateDir, agent.name);
-  if (config.providers.length === 0) return { internal, agentEnv: {}, secrets };
+  if (config.providers.length === 0) return { internal, agentEnv: {}, secrets, proxy };
   // The gateway's secrets reach it on its stdin (--secrets-stdin), never through its environment.
   internal.push(
     internalProcess(
@@ -135,7 +149,8 @@ export function fleetWiring(loaded: LoadedConfig, env: NodeJS.ProcessEnv = proce
       [process.execPath, ...GATEWAY_NODE_FLAGS, BIN, "gateway", "--config", file, "--secrets-stdin"],
       config.gateway.listen,
       config.stateDir,
-      {},
+      // A private CA's file (not a secret): Node reads it only from the environment it starts with.
+      env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: env.NODE_EXTRA_CA_CERTS } : {},
     ),
   );
   const base = gatewayUrl(config.gateway.listen);
@@ -148,5 +163,5 @@ export function fleetWiring(loaded: LoadedConfig, env: NodeJS.ProcessEnv = proce
       ...(agent.model ? { FLOTILLA_MODEL: agent.model } : {}),
     };
   }
-  return { internal, agentEnv, secrets };
+  return { internal, agentEnv, secrets, proxy };
 }

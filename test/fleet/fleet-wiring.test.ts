@@ -34,7 +34,7 @@ agents:
 `,
   );
   const loaded = loadConfig(file);
-  const wiring = fleetWiring(loaded);
+  const wiring = fleetWiring(loaded, {});
   assert.deepEqual(
     wiring.internal.map((p) => [p.name, p.port, p.command.slice(-3)]),
     [
@@ -51,9 +51,17 @@ agents:
     CLIENT_SECRET: "cs-1",
   });
   assert.deepEqual(daemonEnv(loaded.config, env), { HOME: "/home/op" }, "the daemon starts without them");
-  assert.deepEqual(JSON.parse(gatewayInput(loaded.config, fleetWiring(loaded, env).secrets ?? {})), {
+  const proxied = { ...env, HTTPS_PROXY: "http://user:pw@proxy:3128", NO_PROXY: "localhost" };
+  assert.deepEqual(daemonEnv(loaded.config, proxied), { HOME: "/home/op" }, "nor the proxy settings");
+  assert.deepEqual(JSON.parse(gatewayInput(loaded.config, fleetWiring(loaded, proxied))), {
     env: { PLAIN_KEY: "sk-plain", REFRESH_TOKEN: "rt-1", CLIENT_SECRET: "cs-1" },
+    proxy: { HTTPS_PROXY: "http://user:pw@proxy:3128", NO_PROXY: "localhost" },
   });
+  assert.deepEqual(
+    fleetWiring(loaded, { ...env, NODE_EXTRA_CA_CERTS: "/etc/ca.pem" }).internal[1]?.env,
+    { NODE_EXTRA_CA_CERTS: "/etc/ca.pem" },
+    "a private CA's file reaches the gateway's environment, as Node reads it only from there",
+  );
   assert.deepEqual(wiring.agentEnv.coder, {
     FLOTILLA_GATEWAY_URL: "http://127.0.0.1:48310",
     OPENAI_BASE_URL: "http://127.0.0.1:48310/v1",

@@ -4,47 +4,13 @@
  * with those variables in its environment as an operator would set them.
  */
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import { createServer, request } from "node:http";
-import { type AddressInfo, connect } from "node:net";
-import { type TestContext, test } from "node:test";
+import { test } from "node:test";
 import { createSimulator } from "../../src/sim/simulator.ts";
 import { spawnGateway } from "../support/gateway-process.ts";
+import { recordingProxy } from "../support/recording-proxy.ts";
 
 const KEY = "sk-proxy-test-key";
 const REFRESH_TOKEN = "rt-proxy-test-refresh";
-
-/** An HTTP proxy that tunnels CONNECT and forwards absolute-form requests, noting each target. */
-async function recordingProxy(t: TestContext) {
-  const seen: string[] = [];
-  const proxy = createServer((req, res) => {
-    seen.push(`${req.method} ${req.url}`);
-    const upstream = request(req.url ?? "", { method: req.method, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on("error", () => res.destroy());
-    req.pipe(upstream);
-  });
-  proxy.on("connect", (req, client, head) => {
-    seen.push(`CONNECT ${req.url}`);
-    const [host, port] = (req.url ?? "").split(":");
-    const target = connect(Number(port), host, () => {
-      client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-      target.write(head);
-      target.pipe(client).pipe(target);
-    });
-    target.on("error", () => client.destroy());
-    client.on("error", () => target.destroy());
-  });
-  proxy.listen(0, "127.0.0.1");
-  await once(proxy, "listening");
-  t.after(() => {
-    proxy.closeAllConnections();
-    proxy.close();
-  });
-  return { url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, seen };
-}
 
 test(
   "model calls and token refreshes go through HTTP_PROXY; a NO_PROXY host is reached directly",
