@@ -101,6 +101,8 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): 
     const running = deps.migrator.running();
     return send(res, 200, { file: running.loaded.file, text: running.text });
   }
+  if (method === "GET" && url.pathname === "/v1/config/progress")
+    return send(res, 200, { progress: deps.migrator.progress() });
   if (method === "POST" && url.pathname === "/v1/config/apply") {
     // The CLI validated this body with the schema; the daemon only carries it out.
     return send(res, 200, await deps.migrator.apply((await readJson(req)) as ApplyRequest));

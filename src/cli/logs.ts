@@ -26,11 +26,14 @@ export const logsCommand: Command = {
     if (!Number.isInteger(n) || n < 1)
       throw new FlotillaError("FLOTILLA_E_USAGE", `-n takes a whole number of lines; usage: ${USAGE}`);
     const { config } = loadForCli(input);
-    if (!config.agents.some((a) => a.name === name)) {
-      throw new FlotillaError("FLOTILLA_E_UNKNOWN_AGENT", `no agent named "${name}" in the config`);
+    const file = join(config.stateDir, "logs", `${name}.log`);
+    const configured = config.agents.some((a) => a.name === name);
+    if (!configured && !existsSync(file)) {
+      const known = config.agents.map((a) => a.name).join(", ") || "none";
+      throw new FlotillaError("FLOTILLA_E_UNKNOWN_AGENT", `no agent named "${name}" (agents: ${known})`);
     }
-    if (!readDaemonInfo(config.stateDir)) {
-      const file = join(config.stateDir, "logs", `${name}.log`);
+    // An agent no longer in the config (an apply removed it, or rolled its addition back) has its log file.
+    if (!configured || !readDaemonInfo(config.stateDir)) {
       const lines = existsSync(file) ? readFileSync(file, "utf8").split("\n").slice(0, -1).slice(-n) : [];
       if (input.json) printJson({ lines: lines.map((text) => ({ text })) });
       else if (lines.length > 0) print(lines.join("\n"));

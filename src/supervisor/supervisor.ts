@@ -65,6 +65,8 @@ export function createSupervisor(options: SupervisorOptions) {
   const runners = new Map<string, AgentRunner>();
   const sinks = new Map<string, LogSink>();
   const specs = new Map<string, AgentConfig>();
+  // The last lines of removed agents: `logs` still shows them, and a re-added agent's ring starts with them.
+  const retired = new Map<string, LogLine[]>();
 
   function runner(name: string): AgentRunner {
     const found = runners.get(name);
@@ -123,7 +125,9 @@ export function createSupervisor(options: SupervisorOptions) {
     const logs = createLogSink({
       file: join(config.stateDir, "logs", `${agent.name}.log`),
       ...config.logs,
+      history: retired.get(agent.name) ?? [],
     });
+    retired.delete(agent.name);
     const argv = typeof agent.command === "string" ? ["/bin/sh", "-c", agent.command] : [...agent.command];
     const isolated = internalNames.has(agent.name)
       ? { argv, launcher: false, summary: "flotilla" }
@@ -162,7 +166,9 @@ export function createSupervisor(options: SupervisorOptions) {
 
   async function remove(name: string): Promise<void> {
     await runner(name).stop();
-    sinks.get(name)?.close();
+    const sink = sinks.get(name);
+    if (sink) retired.set(name, sink.tail(config.logs.ringLines));
+    sink?.close();
     sinks.delete(name);
     runners.delete(name);
     specs.delete(name);
@@ -226,7 +232,10 @@ export function createSupervisor(options: SupervisorOptions) {
     agentStatus(name: string): AgentStatus {
       return runner(name).status();
     },
+    /** An agent's last log lines; a removed agent's are kept until it is added again. */
     tail(name: string, n: number): LogLine[] {
+      const lines = retired.get(name);
+      if (lines && !runners.has(name)) return lines.slice(Math.max(0, lines.length - n));
       runner(name);
       return sinks.get(name)?.tail(n) ?? [];
     },
