@@ -141,7 +141,7 @@ async function route(
       return send(res, 200, { lines: deps.supervisor.tail(name, n) });
     }
     if (method === "POST") {
-      if (action === "start") deps.supervisor.start(name);
+      if (action === "start") await deps.supervisor.start(name);
       else if (action === "stop") await deps.supervisor.stop(name);
       else await deps.supervisor.restart(name);
       return send(res, 200, { agent: deps.supervisor.agentStatus(name) });

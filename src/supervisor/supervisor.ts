@@ -217,8 +217,23 @@ export function createSupervisor(options: SupervisorOptions) {
     spec(name: string): AgentConfig | undefined {
       return specs.get(name);
     },
-    start(name: string): void {
-      runner(name).start();
+    /**
+     * Starts an agent that is not up, after the same preflight as `up` (port free, command found,
+     * workspace writable, isolation possible); a problem is an error and nothing starts.
+     */
+    async start(name: string): Promise<void> {
+      const agent = runner(name);
+      const state = agent.status().state;
+      if (state === "starting" || state === "running" || state === "stopping") return;
+      const spec = specs.get(name);
+      if (spec) {
+        const problems = await check([spec]);
+        if (problems.length > 0)
+          throw new FlotillaError("FLOTILLA_E_PREFLIGHT", `${problems.join("; ")}; ${name} was not started`, {
+            status: 409,
+          });
+      }
+      agent.start();
     },
     stop(name: string): Promise<void> {
       return runner(name).stop();
