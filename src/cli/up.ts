@@ -17,7 +17,9 @@ import { renderStatusTable } from "./status-table.ts";
 
 const DAEMON_ENTRY = fileURLToPath(new URL("../../bin/flotilla-daemon.js", import.meta.url));
 const SETTLE_POLL_MS = 200;
+/** How long `up` waits for the daemon to open its API before it stops the daemon and says why (ms). */
 const START_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 3000;
 
 /** Waits until no agent is starting (or the timeout passes), so the first table means something. */
 async function settled(getStatus: () => Promise<AgentStatus[]>, timeoutMs: number): Promise<AgentStatus[]> {
@@ -89,6 +91,16 @@ function spawnDaemon(
   return { child, failure };
 }
 
+/** SIGTERM, then SIGKILL after a grace period: resolves once the daemon process is gone. */
+async function stopDaemon(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
+  await gone;
+  clearTimeout(timer);
+}
+
 /** Resolves once the daemon's API is up; rejects (with the daemon's own error) when it exits first. */
 async function waitForApi(
   stateDir: string,
@@ -109,9 +121,12 @@ async function waitForApi(
       return exitCode;
     }
     if (Date.now() > deadline) {
+      // Leave no hidden daemon behind: one that cannot open its API in time is stopped.
+      await stopDaemon(child);
+      const said = failure().split("\n").slice(-5).join("; ");
       throw new FlotillaError(
         "FLOTILLA_E_DAEMON_UNREACHABLE",
-        `the daemon did not open its API within ${START_TIMEOUT_MS}ms; see ${stateDir}/daemon.log`,
+        `the daemon did not open its API within ${START_TIMEOUT_MS / 1000}s and was stopped; ${said ? `daemon.log says: ${said}` : `see ${stateDir}/daemon.log`}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,9 +1,10 @@
 /** Checks a fleet can start before anything starts: workspaces writable, commands found, ports free, secrets readable. */
-import { accessSync, constants, mkdirSync, statSync } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import type { AgentConfig } from "../config/schema.ts";
 import { FlotillaError } from "../errors.ts";
+import { workspaceProblem } from "./workspace-check.ts";
 
 const SHELL_WORDS = new Set([
   "exec",
@@ -64,14 +65,8 @@ export function portFree(port: number): Promise<boolean> {
 /** One line per problem; an empty list means the agent may start. */
 export async function checkAgent(agent: AgentConfig, env: Record<string, string>): Promise<string[]> {
   const problems: string[] = [];
-  try {
-    mkdirSync(agent.workspace, { recursive: true });
-    accessSync(agent.workspace, constants.W_OK);
-  } catch (err) {
-    problems.push(
-      `agent ${agent.name}: workspace ${agent.workspace} cannot be written (${(err as NodeJS.ErrnoException).code}); fix its permissions or choose another workspace`,
-    );
-  }
+  const workspace = await workspaceProblem(agent.name, agent.workspace);
+  if (workspace) problems.push(workspace);
   const program = firstProgram(agent.command);
   if (program !== undefined && resolveProgram(program, agent.workspace, env.PATH) === undefined) {
     problems.push(
