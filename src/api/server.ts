@@ -136,7 +136,8 @@ async function route(
   if (agentRoute) {
     const [, name = "", action] = agentRoute;
     if (action === "logs" && method === "GET") {
-      const n = Math.max(1, Math.min(10_000, Number(url.searchParams.get("n") ?? 50) || 50));
+      const asked = Number(url.searchParams.get("n") ?? 50);
+      const n = Number.isInteger(asked) && asked >= 0 ? Math.min(10_000, asked) : 50;
       if (url.searchParams.get("follow") === "1") return followLogs(req, res, deps, name, n);
       return send(res, 200, { lines: deps.supervisor.tail(name, n) });
     }

@@ -9,6 +9,7 @@ import { readDaemonInfo } from "../api/daemon-files.ts";
 import type { AgentConfig } from "../config/schema.ts";
 import { formatDuration } from "../config/units.ts";
 import { FlotillaError } from "../errors.ts";
+import { didYouMean } from "../suggest.ts";
 import { isolationOf } from "../isolation/policy.ts";
 import { openSqliteStore } from "../ledger/sqlite-store.ts";
 import type { LedgerEvent } from "../ledger/store.ts";
@@ -92,7 +93,14 @@ export const describeCommand: Command = {
     const agent = config.agents.find((a) => a.name === name);
     if (!agent) {
       const known = config.agents.map((a) => a.name).join(", ") || "none";
-      throw new FlotillaError("FLOTILLA_E_UNKNOWN_AGENT", `no agent named "${name}" (agents: ${known})`);
+      const hint = didYouMean(
+        name,
+        config.agents.map((a) => a.name),
+      );
+      throw new FlotillaError(
+        "FLOTILLA_E_UNKNOWN_AGENT",
+        `no agent named "${name}"${hint} (agents: ${known})`,
+      );
     }
     const daemon = readDaemonInfo(config.stateDir)?.api;
     const live = daemon

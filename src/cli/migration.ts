@@ -3,7 +3,6 @@
  * ask, back up the running config, hand the change to the daemon, report. With no daemon running, the
  * change is written to the config file (backed up first) for the next `flotilla up`.
  */
-import { createInterface } from "node:readline/promises";
 import { connectDaemon } from "../api/client.ts";
 import { readDaemonInfo } from "../api/daemon-files.ts";
 import { checkFixedSections, readProposed, validateProposed } from "../migrations/apply-input.ts";
@@ -15,6 +14,7 @@ import { computePlan, type Plan, renderPlan } from "../migrations/plan.ts";
 import { unifiedDiff } from "../migrations/unified-diff.ts";
 import { FlotillaError } from "../errors.ts";
 import { fleetWiring } from "../fleet/fleet-wiring.ts";
+import { confirm } from "./confirm.ts";
 import { failureDetails, failureLine, showProgress } from "./apply-report.ts";
 import { print, printJson } from "./command.ts";
 
@@ -50,15 +50,6 @@ export async function prepareMigration(live: LoadedConfig, text: string, source:
   );
   const diff = unifiedDiff(current.text, text, { from: `${live.file} (running)`, to: source });
   return { next, running, runningText: current.text, daemon: current.daemon, plan, diff };
-}
-
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
 }
 
 /** Runs one migration end to end; returns the exit code. */

@@ -151,10 +151,10 @@ export async function launchFleet(
   const { stateDir } = given.config;
   const running = readDaemonInfo(stateDir);
   if (running) {
-    throw new FlotillaError(
-      "FLOTILLA_E_DAEMON_RUNNING",
-      `a daemon (pid ${running.pid}) already runs this fleet; use "flotilla status"`,
-    );
+    // Like `docker compose up`: asking for what already is, is not an error.
+    if (options.json) printJson({ alreadyRunning: true, pid: running.pid, api: running.api || null });
+    else print(`already running (daemon pid ${running.pid}); "flotilla status" shows the fleet`);
+    return 0;
   }
   ensureStateDir(stateDir);
   ensureToken(stateDir);

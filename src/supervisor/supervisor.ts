@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import type { AgentConfig, FlotillaConfig } from "../config/schema.ts";
 import { FlotillaError } from "../errors.ts";
+import { didYouMean } from "../suggest.ts";
 import type { Store } from "../ledger/store.ts";
 import { agentMarks, buildAgentEnv } from "./agent-env.ts";
 import { type AgentRunner, type AgentStatus, createAgentRunner } from "./agent-runner.ts";
@@ -72,9 +73,14 @@ export function createSupervisor(options: SupervisorOptions) {
     const found = runners.get(name);
     if (!found) {
       const known = [...runners.keys()].join(", ") || "none";
-      throw new FlotillaError("FLOTILLA_E_UNKNOWN_AGENT", `no agent named "${name}" (agents: ${known})`, {
-        status: 404,
-      });
+      const hint = didYouMean(name, [...runners.keys()]);
+      throw new FlotillaError(
+        "FLOTILLA_E_UNKNOWN_AGENT",
+        `no agent named "${name}"${hint} (agents: ${known})`,
+        {
+          status: 404,
+        },
+      );
     }
     return found;
   }
