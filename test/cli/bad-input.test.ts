@@ -155,7 +155,7 @@ test("a taken port, a missing command and an unwritable workspace are all named;
   nothingStarted(dir);
 });
 
-test("a second up, or a conflicting fleet, leaves the running fleet untouched", async (t) => {
+test("a second up says already running, a conflicting fleet is refused; the running fleet is untouched", async (t) => {
   const [pa = 0, pb = 0] = await freePorts(2);
   const { file } = fleetDir(
     t,
@@ -167,7 +167,8 @@ test("a second up, or a conflicting fleet, leaves the running fleet untouched", 
     return rows.every((r) => r.state === "running") ? rows : undefined;
   }, "fleet running");
   const again = await runCli(["up", "--detach", "-c", file]);
-  assertOneClearError(again, /a daemon \(pid \d+\) already runs this fleet/);
+  assert.equal(again.code, 0, "up on a running fleet is not an error, like compose");
+  assert.match(again.stdout, /^already running \(daemon pid \d+\)/);
   const { dir: otherDir, file: otherFile } = fleetDir(
     t,
     `version: 1\nstateDir: ./state\nagents:\n${agent("c", pa)}\n`,
