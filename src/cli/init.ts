@@ -10,6 +10,7 @@ import {
 } from "../config/templates.ts";
 import { FlotillaError } from "../errors.ts";
 import { type Command, print, printJson } from "./command.ts";
+import { selfCommand } from "./self-command.ts";
 
 /** Writes a config file unless one is there (or force); returns its path. */
 export function writeConfig(file: string, text: string, force: boolean): string {
@@ -53,7 +54,7 @@ export const initCommand: Command = {
     if (input.json) printJson({ file: path, constitution: constitution.path });
     else
       print(
-        `wrote ${path} and ${constitution.written ? "" : "kept the existing "}${constitution.path}; check the config with "flotilla validate", start with "flotilla up"`,
+        `wrote ${path} and ${constitution.written ? "" : "kept the existing "}${constitution.path}; check the config with "${selfCommand()} validate", start with "${selfCommand()} up"`,
       );
     return 0;
   },

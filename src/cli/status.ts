@@ -4,6 +4,7 @@ import { readDaemonInfo } from "../api/daemon-files.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
 import { offlineStatus } from "./offline-status.ts";
+import { selfCommand } from "./self-command.ts";
 import { renderStatusTable, type StatusRow } from "./status-table.ts";
 
 export const statusCommand: Command = {
@@ -21,11 +22,12 @@ export const statusCommand: Command = {
     }
     const agents = offlineStatus(config);
     const orphaned = agents.filter((a) => a.state === "orphaned");
+    const me = selfCommand();
     const note = info
       ? `the daemon (pid ${info.pid}) is starting: its API is not open yet`
       : orphaned.length > 0
-        ? `no daemon runs, but ${orphaned.length} process(es) of a dead daemon do; "flotilla up" stops them first, "flotilla down" stops them`
-        : `no daemon runs; "flotilla up" starts the fleet`;
+        ? `no daemon runs, but ${orphaned.length} process(es) of a dead daemon do; "${me} up" stops them first, "${me} down" stops them`
+        : `no daemon runs; "${me} up" starts the fleet`;
     if (input.json) printJson({ daemon: info ? { pid: info.pid, api: null } : null, agents, note });
     else print(`${renderStatusTable(agents)}\n${note}`);
     return 0;

@@ -13,6 +13,7 @@ import { daemonEnv, fleetWiring } from "../fleet/fleet-wiring.ts";
 import type { AgentStatus } from "../supervisor/agent-runner.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
+import { selfCommand } from "./self-command.ts";
 import { renderStatusTable } from "./status-table.ts";
 
 const DAEMON_ENTRY = fileURLToPath(new URL("../../bin/flotilla-daemon.js", import.meta.url));
@@ -33,12 +34,13 @@ async function settled(getStatus: () => Promise<AgentStatus[]>, timeoutMs: numbe
 
 function nextSteps(loaded: LoadedConfig): string {
   const c = `-c ${loaded.file}`;
+  const me = selfCommand();
   return [
     "",
     "where to look next:",
-    `  flotilla status ${c}            the table above, live`,
-    `  flotilla logs <agent> -f ${c}   follow one agent's output`,
-    `  flotilla down ${c}              stop everything`,
+    `  ${me} status ${c}            the table above, live`,
+    `  ${me} logs -f ${c}           follow every agent's output`,
+    `  ${me} down ${c}              stop everything`,
     `  logs: ${join(loaded.config.stateDir, "logs")}   ledger: ${join(loaded.config.stateDir, "ledger.db")}`,
   ].join("\n");
 }
@@ -153,7 +155,7 @@ export async function launchFleet(
   if (running) {
     // Like `docker compose up`: asking for what already is, is not an error.
     if (options.json) printJson({ alreadyRunning: true, pid: running.pid, api: running.api || null });
-    else print(`already running (daemon pid ${running.pid}); "flotilla status" shows the fleet`);
+    else print(`already running (daemon pid ${running.pid}); "${selfCommand()} status" shows the fleet`);
     return 0;
   }
   ensureStateDir(stateDir);

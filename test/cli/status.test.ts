@@ -88,7 +88,7 @@ test("without a daemon, status shows configured agents as down and a dead daemon
   const before = await runCli(["status", "-c", file]);
   assert.equal(before.code, 0, before.stderr);
   assert.match(before.stdout, /^steady\s+down\s+-\s+\d+/m);
-  assert.match(before.stdout, /no daemon runs; "flotilla up" starts the fleet/);
+  assert.match(before.stdout, /no daemon runs; "\S+ up" starts the fleet/);
 
   assert.equal((await runCli(["up", "--detach", "-c", file])).code, 0);
   const live = await waitFor(
@@ -110,7 +110,7 @@ test("without a daemon, status shows configured agents as down and a dead daemon
     ],
   );
   const table = await runCli(["status", "-c", file]);
-  assert.match(table.stdout, /process\(es\) of a dead daemon do; "flotilla up" stops them first/);
+  assert.match(table.stdout, /process\(es\) of a dead daemon do; "\S+ up" stops them first/);
   assert.equal((await runCli(["down", "-c", file])).code, 0);
   await waitFor(() => !pidAlive(live.pid ?? 0), "the orphan stopped by down");
   const clean = await rows(file);
