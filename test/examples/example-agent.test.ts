@@ -104,8 +104,21 @@ test("health answers with name, pid and uptime, and the listening line names the
   const agent = await startAgent(t, { env: { FLOTILLA_AGENT_NAME: "tester" } });
   const res = await fetch(`${agent.url}/health`);
   assert.equal(res.status, 200);
-  const body = (await res.json()) as { ok: boolean; name: string; pid: number; uptimeSec: number };
-  assert.deepEqual(body, { ok: true, name: "tester", pid: agent.child.pid, uptimeSec: body.uptimeSec });
+  const body = (await res.json()) as {
+    ok: boolean;
+    name: string;
+    pid: number;
+    startedAt: number;
+    uptimeSec: number;
+  };
+  assert.deepEqual(body, {
+    ok: true,
+    name: "tester",
+    pid: agent.child.pid,
+    startedAt: body.startedAt,
+    uptimeSec: body.uptimeSec,
+  });
+  assert.ok(Math.abs(Date.now() - body.startedAt) < 60_000, "startedAt says when this start was");
   assert.equal(typeof body.uptimeSec, "number");
   assert.equal(
     agent.stdout(),
