@@ -3,6 +3,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import type { AgentConfig } from "../config/schema.ts";
+import { isSecretRef, resolveSecret } from "../config/secrets.ts";
 import { FlotillaError } from "../errors.ts";
 import { workspaceProblem } from "./workspace-check.ts";
 
@@ -79,6 +80,25 @@ export async function checkAgent(agent: AgentConfig, env: Record<string, string>
     );
   }
   return problems;
+}
+
+/** One line per secret reference of the agent's env that cannot be read (all of them, not the first). */
+export function secretProblems(agent: AgentConfig, env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(agent.env)) {
+    if (!isSecretRef(value)) continue;
+    try {
+      resolveSecret(value, `agents.${agent.name}.env.${name}`, env);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  return problems;
+}
+
+/** The agent without its secret env entries, to check the rest when a secret is missing. */
+export function withoutSecrets(agent: AgentConfig): AgentConfig {
+  return { ...agent, env: Object.fromEntries(Object.entries(agent.env).filter(([, v]) => !isSecretRef(v))) };
 }
 
 /** Throws one FlotillaError naming every problem found. */

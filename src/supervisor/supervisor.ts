@@ -10,7 +10,8 @@ import { isolatedLaunch, isolationProblems } from "../isolation/launch.ts";
 import { fleetView, isolationOf } from "../isolation/policy.ts";
 import { planLaunch } from "./limits.ts";
 import { createLogSink, type LogLine, type LogSink } from "./log-sink.ts";
-import { checkAgent, failPreflight } from "./preflight.ts";
+import { checkAgent, failPreflight, secretProblems, withoutSecrets } from "./preflight.ts";
+import { ensureWorkspace } from "./workspace-check.ts";
 import { createRunRegistry } from "./run-registry.ts";
 
 /**
@@ -109,7 +110,12 @@ export function createSupervisor(options: SupervisorOptions) {
       try {
         const checked =
           agent.port !== undefined && ownPorts.has(agent.port) ? { ...agent, port: undefined } : agent;
-        problems.push(...(await checkAgent(checked, envFor(agent, target))));
+        // Every missing secret is named, and the other checks still run with the env that can be built.
+        const secrets = { ...process.env, ...(target?.secretEnv ?? secretEnv) };
+        const missing = secretProblems(agent, secrets);
+        problems.push(...missing);
+        const env = envFor(missing.length > 0 ? withoutSecrets(agent) : agent, target);
+        problems.push(...(await checkAgent(checked, env)));
         if (!internalNames.has(agent.name)) {
           const fleetConfig = target?.config ?? config;
           problems.push(
@@ -127,7 +133,9 @@ export function createSupervisor(options: SupervisorOptions) {
     return problems;
   }
 
+  /** Builds an agent's runner; its workspace is made here, after preflight passed. */
   function build(agent: AgentConfig): void {
+    ensureWorkspace(agent.workspace);
     const logs = createLogSink({
       file: join(config.stateDir, "logs", `${agent.name}.log`),
       ...config.logs,

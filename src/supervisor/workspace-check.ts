@@ -1,14 +1,16 @@
 /**
- * Makes sure an agent's workspace can be used, in bounded time: never under a kernel file system, created
- * one level at a time (Node's recursive mkdir spins for ever under /proc) and given up after a timeout.
+ * Checks that an agent's workspace can be used, in bounded time and without creating anything: never under
+ * a kernel file system (Node's recursive mkdir spins for ever under /proc), given up after a timeout.
+ * `ensureWorkspace` makes it once every check has passed.
  */
 import { constants } from "node:fs";
-import { access, mkdir, stat } from "node:fs/promises";
+import { mkdirSync } from "node:fs";
+import { access, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 
 /** File systems the kernel makes up: nothing an agent writes belongs there. */
 const KERNEL_ROOTS = ["/proc", "/sys", "/dev"];
-/** How long creating a workspace may take before preflight gives up (ms): a hung mount must not hang us. */
+/** How long checking a workspace may take before preflight gives up (ms): a hung mount must not hang us. */
 export const WORKSPACE_TIMEOUT_MS = 5000;
 
 const within = (path: string, root: string) => path === root || path.startsWith(`${root}/`);
@@ -22,24 +24,23 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-/** Creates the missing folders from the deepest existing ancestor down; throws the first error. */
-async function createLevels(dir: string): Promise<void> {
-  const missing: string[] = [];
+/**
+ * Whether the folder could be made and written, without making anything: the workspace itself when it
+ * exists, else its deepest existing ancestor, must be a writable folder. Throws an error with a code.
+ */
+async function usable(dir: string): Promise<void> {
   let at = dir;
   while (!(await exists(at))) {
-    missing.unshift(at);
     const parent = dirname(at);
     if (parent === at) break;
     at = parent;
   }
-  for (const level of missing)
-    await mkdir(level).catch((err: NodeJS.ErrnoException) => {
-      if (err.code !== "EEXIST") throw err;
-    });
-  await access(dir, constants.W_OK);
+  const info = await stat(at);
+  if (!info.isDirectory()) throw Object.assign(new Error(`${at} is not a folder`), { code: "ENOTDIR" });
+  await access(at, constants.W_OK | constants.X_OK);
 }
 
-/** One line saying why the workspace cannot be used, or undefined when it can (it exists afterwards). */
+/** One line saying why the workspace cannot be used, or undefined when it can; creates nothing. */
 export async function workspaceProblem(
   name: string,
   workspace: string,
@@ -54,13 +55,18 @@ export async function workspaceProblem(
     timer = setTimeout(() => done("timeout"), timeoutMs);
   });
   try {
-    const outcome = await Promise.race([createLevels(dir).then(() => "ok" as const), timeout]);
+    const outcome = await Promise.race([usable(dir).then(() => "ok" as const), timeout]);
     if (outcome === "timeout")
-      return `agent ${name}: workspace ${workspace} could not be created within ${timeoutMs}ms (a hung mount?); choose another workspace`;
+      return `agent ${name}: workspace ${workspace} could not be checked within ${timeoutMs}ms (a hung mount?); choose another workspace`;
     return undefined;
   } catch (err) {
     return `agent ${name}: workspace ${workspace} cannot be written (${(err as NodeJS.ErrnoException).code}); fix its permissions or choose another workspace`;
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Creates a workspace that preflight found usable (so neither under a kernel file system nor hung). */
+export function ensureWorkspace(workspace: string): void {
+  mkdirSync(workspace, { recursive: true });
 }
