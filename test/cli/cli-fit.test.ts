@@ -3,6 +3,8 @@
  * messages for bad options, help per command with an example, `up` twice is fine, and --all for start/restart.
  */
 import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { fleetDir, freePorts, runCli, status, waitFor } from "../support/fleet.ts";
 import { agentLine } from "../support/migrations.ts";
@@ -44,6 +46,32 @@ test("--version, did-you-mean and one-line option errors, help CMD with its opti
   const unknownTopic = await runCli(["help", "lgos"]);
   assert.equal(unknownTopic.code, 2);
   assert.match(unknownTopic.stderr, /did you mean logs\?/);
+});
+
+test("YAML errors point at the line and column where they start; a mistyped key gets did-you-mean", async (t) => {
+  const { dir } = fleetDir(t, "version: 1\n");
+  const typo = join(dir, "typo.yaml");
+  writeFileSync(
+    typo,
+    "version: 1\nstateDir: ./state\nagents:\n  - name: web\n    command: sleep 100\n    workspace: ./ws\n    helth:\n      http: /health\n",
+  );
+  const keyed = await runCli(["validate", "-c", typo]);
+  assert.equal(keyed.code, 1);
+  assert.equal(
+    keyed.stderr,
+    `${typo}:7: agents.0: unknown key "helth" (did you mean health?); remove it or check its spelling\n`,
+  );
+  const quote = join(dir, "quote.yaml");
+  writeFileSync(
+    quote,
+    'version: 1\nstateDir: ./state\nagents:\n  - name: "web\n    command: sleep 1\n    workspace: ./ws\n    port: 3000\n',
+  );
+  const unclosed = await runCli(["validate", "-c", quote]);
+  assert.equal(unclosed.code, 1);
+  assert.match(
+    unclosed.stderr,
+    new RegExp(`^${quote}:4:11: \\(yaml\\): Missing closing "quote; fix the YAML syntax\n$`),
+  );
 });
 
 test("up on a running fleet is exit 0 'already running'; restart --all restarts every agent; start --all", async (t) => {
