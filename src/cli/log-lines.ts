@@ -11,11 +11,6 @@ export interface AgentLine extends LogLine {
 
 const COLOURS = [36, 33, 35, 32, 34, 31]; // cyan, yellow, magenta, green, blue, red
 
-/** Colour only on a terminal, and never with NO_COLOR set (https://no-color.org). */
-export function useColour(stream: NodeJS.WriteStream): boolean {
-  return stream.isTTY === true && !process.env.NO_COLOR;
-}
-
 export interface RenderOptions {
   /** Every agent shown, in order (their colours and the prefix width follow it). */
   agents: string[];

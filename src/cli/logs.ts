@@ -10,7 +10,8 @@ import { FlotillaError } from "../errors.ts";
 import type { LogLine } from "../supervisor/log-sink.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
-import { type AgentLine, mergeByTime, renderLine, type RenderOptions, useColour } from "./log-lines.ts";
+import { useColour } from "./colour.ts";
+import { type AgentLine, mergeByTime, renderLine, type RenderOptions } from "./log-lines.ts";
 import { didYouMean } from "../suggest.ts";
 
 const USAGE = "flotilla logs [AGENT...] [-n 50] [-f] [--time] [-c FILE] [--json]";

@@ -51,7 +51,20 @@ export function lastExitCell(exit: StatusRow["lastExit"], now: number): string {
   return `${how}, ${formatDuration(Math.max(0, Math.floor((now - exit.at) / 1000)) * 1000)} ago`;
 }
 
-export function renderStatusTable(agents: StatusRow[], now = Date.now()): string {
+/** ANSI colour of a state on a terminal: green runs, yellow waits, red needs the operator, dim is off. */
+const STATE_COLOURS: Record<string, number> = {
+  running: 32,
+  starting: 36,
+  stopping: 36,
+  backoff: 33,
+  failed: 31,
+  orphaned: 31,
+  stopped: 2,
+  down: 2,
+};
+
+/** The table; with `colour`, each state cell is coloured (after padding, so columns stay aligned). */
+export function renderStatusTable(agents: StatusRow[], now = Date.now(), colour = false): string {
   const header = [
     "AGENT",
     "STATE",
@@ -80,10 +93,14 @@ export function renderStatusTable(agents: StatusRow[], now = Date.now()): string
   ]);
   if (rows.length === 0) return "no agents configured";
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const paint = (cell: string, row: number, column: number): string => {
+    const code = STATE_COLOURS[agents[row - 1]?.state ?? ""];
+    return colour && column === 1 && row > 0 && code !== undefined ? `\x1b[${code}m${cell}\x1b[0m` : cell;
+  };
   return [header, ...rows]
-    .map((r) =>
+    .map((r, row) =>
       r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .map((cell, i) => paint(cell.padEnd(widths[i] ?? 0), row, i))
         .join("  ")
         .trimEnd(),
     )

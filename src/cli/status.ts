@@ -3,6 +3,7 @@ import { connectDaemon } from "../api/client.ts";
 import { readDaemonInfo } from "../api/daemon-files.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
+import { useColour } from "./colour.ts";
 import { offlineStatus } from "./offline-status.ts";
 import { selfCommand } from "./self-command.ts";
 import { renderStatusTable, type StatusRow } from "./status-table.ts";
@@ -17,7 +18,7 @@ export const statusCommand: Command = {
     if (info?.api) {
       const body = await connectDaemon(config.stateDir).get<{ agents: StatusRow[] }>("/v1/status");
       if (input.json) printJson({ daemon: { pid: info.pid, api: info.api }, ...body });
-      else print(renderStatusTable(body.agents));
+      else print(renderStatusTable(body.agents, Date.now(), useColour(process.stdout)));
       return 0;
     }
     const agents = offlineStatus(config);
@@ -29,7 +30,7 @@ export const statusCommand: Command = {
         ? `no daemon runs, but ${orphaned.length} process(es) of a dead daemon do; "${me} up" stops them first, "${me} down" stops them`
         : `no daemon runs; "${me} up" starts the fleet`;
     if (input.json) printJson({ daemon: info ? { pid: info.pid, api: null } : null, agents, note });
-    else print(`${renderStatusTable(agents)}\n${note}`);
+    else print(`${renderStatusTable(agents, Date.now(), useColour(process.stdout))}\n${note}`);
     return 0;
   },
 };

@@ -3,21 +3,12 @@
  * never with NO_COLOR), several names, --time, -n 0, an unknown name lists the known ones, -f ends on SIGTERM.
  */
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { test } from "node:test";
-import { BIN, fleetDir, NODE, runCli, waitFor } from "../support/fleet.ts";
+import { BIN, fleetDir, NODE, runCli, runOnTerminal, waitFor } from "../support/fleet.ts";
 
 const talker = (name: string) =>
   `  - { name: ${name}, command: [${JSON.stringify(NODE)}, "-e", "console.log('hello from ${name}'); let i = 0; setInterval(() => console.log('${name} tick ' + i++), 200)"], workspace: ./ws/${name} }`;
-
-function onTerminal(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  const command = [NODE, BIN, ...args].map((a) => `'${a}'`).join(" ");
-  return new Promise((resolve) => {
-    execFile("script", ["-qec", command, "/dev/null"], { env, timeout: 30_000 }, (_err, stdout) =>
-      resolve(stdout),
-    );
-  });
-}
 
 test("logs interleaves every agent with a prefix, takes several names, --time, -n 0, and names the known agents", async (t) => {
   const { file } = fleetDir(
@@ -57,9 +48,9 @@ test("logs interleaves every agent with a prefix, takes several names, --time, -
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^flotilla logs: -n takes a whole number of lines \(0 or more\), not "-XYZ"/);
 
-  const coloured = await onTerminal(["logs", "-n", "1", "-c", file], process.env);
+  const coloured = await runOnTerminal(["logs", "-n", "1", "-c", file], process.env);
   assert.ok(coloured.includes("\x1b[36malpha |\x1b[0m"), "each agent's prefix in its colour on a terminal");
-  const plain = await onTerminal(["logs", "-n", "1", "-c", file], { ...process.env, NO_COLOR: "1" });
+  const plain = await runOnTerminal(["logs", "-n", "1", "-c", file], { ...process.env, NO_COLOR: "1" });
   assert.match(plain, /alpha \| /);
   assert.ok(!plain.includes("\x1b[36m"), "NO_COLOR turns colour off");
 });

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { fleetDir, freePorts, NODE, pidAlive, runCli, waitFor } from "../support/fleet.ts";
+import { fleetDir, freePorts, NODE, pidAlive, runCli, runOnTerminal, waitFor } from "../support/fleet.ts";
 import { agentLine } from "../support/migrations.ts";
 
 interface Row {
@@ -64,6 +64,13 @@ test("status shows health only for live agents, CPU, memory, the last exit and t
     table.stdout,
     /^crasher\s+backoff \(retry in \d+s\)\s+-\s+-\s+-\s+0\s+-\s+-\s+-\s+code 3, \d+s ago/m,
   );
+
+  const coloured = await runOnTerminal(["status", "-c", file]);
+  assert.ok(coloured.includes("\x1b[32mrunning"), "a running state is green on a terminal");
+  assert.ok(coloured.includes("\x1b[33mbackoff"), "backoff is yellow");
+  const plain = await runOnTerminal(["status", "-c", file], { ...process.env, NO_COLOR: "1" });
+  assert.ok(!plain.includes("\x1b[3"), "NO_COLOR turns colour off");
+  assert.ok(!table.stdout.includes("\x1b["), "no colour into a pipe");
 
   const described = await runCli(["describe", "crasher", "-c", file]);
   assert.equal(described.code, 0, described.stderr);
