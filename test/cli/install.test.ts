@@ -70,7 +70,9 @@ test(
 test("npm install -g from the checkout puts flotilla on PATH, and hints name it as it works", async (t) => {
   const prefix = mkdtempSync(join(tmpdir(), "flotilla-prefix-"));
   t.after(() => rmSync(prefix, { recursive: true, force: true }));
-  const npmEnv = { ...process.env, PATH: `${dirname(NODE)}${delimiter}${process.env.PATH ?? ""}` };
+  // Without npm's own variables (under `npm test` they would send the install to this project's prefix).
+  const shell = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  const npmEnv = { ...shell, PATH: `${dirname(NODE)}${delimiter}${process.env.PATH ?? ""}` };
   const install = await run(
     "npm",
     ["install", "-g", "--prefix", prefix, "--offline", "--no-audit", "--no-fund", "--loglevel=error", ROOT],

@@ -42,8 +42,10 @@ for (const file of ["README.md", "docs/getting-started.md"]) {
     const work = mkdtempSync(join(FLEETS_DIR, "flotilla-docs-"));
     const prefix = mkdtempSync(join(FLEETS_DIR, "flotilla-prefix-"));
     // The operator's shell: npm's global bin folder first, then the system's; no Node 24 of ours on it.
+    // Not npm's own variables either: under `npm test` they would point npm at this project's settings.
+    const shell = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...shell,
       PATH: [join(prefix, "bin"), "/usr/local/bin", "/usr/bin", "/bin"].join(delimiter),
       NPM_CONFIG_PREFIX: prefix,
       NPM_CONFIG_OFFLINE: "true",
