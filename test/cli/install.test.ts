@@ -67,6 +67,22 @@ test(
   },
 );
 
+test(
+  "npm ci on an older Node warns about no engine of our own package",
+  { skip: old ? false : "no Node older than 24 on this machine to try" },
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), "flotilla-ci-"));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    for (const file of ["package.json", "package-lock.json"]) copyFileSync(join(ROOT, file), join(dir, file));
+    const shell = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+    // npm itself on the older Node, as on a machine whose system Node is older.
+    const env = { ...shell, PATH: [dirname(old ?? ""), "/usr/bin", "/bin"].join(delimiter) };
+    const ci = await run("npm", ["ci", "--dry-run", "--offline", "--no-audit", "--no-fund"], env, dir);
+    assert.equal(ci.code, 0, ci.stderr);
+    assert.ok(!/package: 'flotilla@/.test(ci.stderr), `no engine warning for flotilla itself:\n${ci.stderr}`);
+  },
+);
+
 test("npm install -g from the checkout puts flotilla on PATH, and hints name it as it works", async (t) => {
   const prefix = mkdtempSync(join(tmpdir(), "flotilla-prefix-"));
   t.after(() => rmSync(prefix, { recursive: true, force: true }));
