@@ -13,6 +13,7 @@ import { loadForCli } from "./load.ts";
 import { useColour } from "./colour.ts";
 import { type AgentLine, mergeByTime, renderLine, type RenderOptions } from "./log-lines.ts";
 import { didYouMean } from "../suggest.ts";
+import { whenParentGone } from "./parent-watch.ts";
 
 const USAGE = "flotilla logs [AGENT...] [-n 50] [-f] [--time] [-c FILE] [--json]";
 
@@ -40,15 +41,21 @@ async function follow(client: ApiClient, agents: string[], n: number, show: (lin
   const abort = new AbortController();
   const stop = () => abort.abort();
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.once(sig, stop);
-  await Promise.all(
-    agents.map((agent) =>
-      client.stream(
-        `/v1/agents/${agent}/logs?n=${n}&follow=1`,
-        (line) => show({ agent, ...(line as LogLine) }),
-        abort.signal,
+  // No follower left behind: one whose parent died (npx killed, a closed wrapper) stops too.
+  const unwatch = whenParentGone(stop);
+  try {
+    await Promise.all(
+      agents.map((agent) =>
+        client.stream(
+          `/v1/agents/${agent}/logs?n=${n}&follow=1`,
+          (line) => show({ agent, ...(line as LogLine) }),
+          abort.signal,
+        ),
       ),
-    ),
-  );
+    );
+  } finally {
+    unwatch();
+  }
 }
 
 export const logsCommand: Command = {

@@ -13,6 +13,7 @@ import { daemonEnv, fleetWiring } from "../fleet/fleet-wiring.ts";
 import type { AgentStatus } from "../supervisor/agent-runner.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
+import { whenParentGone } from "./parent-watch.ts";
 import { selfCommand } from "./self-command.ts";
 import { renderStatusTable } from "./status-table.ts";
 
@@ -171,6 +172,8 @@ export async function launchFleet(
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   const onInt = forward("SIGINT");
   const onTerm = forward("SIGTERM");
+  // In the foreground the fleet ends with this process's parent too (npm start killed with SIGTERM).
+  const unwatch = options.detach ? () => {} : whenParentGone(onTerm);
   if (!options.detach) {
     process.on("SIGINT", onInt);
     process.on("SIGTERM", onTerm);
@@ -195,6 +198,7 @@ export async function launchFleet(
     }
     return await exited;
   } finally {
+    unwatch();
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
   }
