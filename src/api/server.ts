@@ -7,6 +7,7 @@ import type { Constitution } from "../constitution/service.ts";
 import type { Store } from "../ledger/store.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import type { KeyRotation } from "../fleet/key-rotation.ts";
+import { createUsageSampler, type UsageSampler } from "../supervisor/resource-usage.ts";
 import { callerOf, requireAgent, requireOperator } from "./auth.ts";
 import { readJson } from "./request.ts";
 import { constitutionRoute, reportViolation } from "./constitution-routes.ts";
@@ -37,10 +38,16 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 }
 
 /** The status shape `flotilla status --json` promises. */
-function publicStatus(supervisor: Supervisor, constitution: Constitution | undefined) {
+async function publicStatus(
+  supervisor: Supervisor,
+  constitution: Constitution | undefined,
+  usage: UsageSampler,
+) {
   const strict = constitution?.strictModes() ?? new Map<string, unknown>();
+  const statuses = supervisor.status();
+  const used = await usage.sample(statuses.flatMap((s) => (s.pid === null ? [] : [s.pid])));
   return {
-    agents: supervisor.status().map((s) => ({
+    agents: statuses.map((s) => ({
       name: s.name,
       state: s.state,
       pid: s.pid,
@@ -53,6 +60,8 @@ function publicStatus(supervisor: Supervisor, constitution: Constitution | undef
         ...(s.health.error ? { error: s.health.error } : {}),
       },
       lastExit: s.lastExit,
+      retryAt: s.retryAt,
+      usage: s.pid === null ? null : (used.get(s.pid) ?? null),
       limits: s.limits,
       isolation: s.isolation,
       strict: strict.has(s.name),
@@ -77,7 +86,12 @@ function followLogs(req: IncomingMessage, res: ServerResponse, deps: ApiDeps, na
   });
 }
 
-async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): Promise<void> {
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: ApiDeps,
+  usage: UsageSampler,
+): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   const method = req.method ?? "GET";
   if (url.pathname === "/healthz") return send(res, 200, { ok: true });
@@ -88,7 +102,7 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): 
   // Everything else is the operator's.
   requireOperator(caller);
   if (method === "GET" && url.pathname === "/v1/status")
-    return send(res, 200, publicStatus(deps.supervisor, deps.constitution));
+    return send(res, 200, await publicStatus(deps.supervisor, deps.constitution, usage));
   if (method === "GET" && url.pathname === "/v1/events") {
     const limit = Number(url.searchParams.get("limit") ?? 100);
     const agent = url.searchParams.get("agent") ?? undefined;
@@ -101,6 +115,8 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): 
     const running = deps.migrator.running();
     return send(res, 200, { file: running.loaded.file, text: running.text });
   }
+  if (method === "GET" && url.pathname === "/v1/config/progress")
+    return send(res, 200, { progress: deps.migrator.progress() });
   if (method === "POST" && url.pathname === "/v1/config/apply") {
     // The CLI validated this body with the schema; the daemon only carries it out.
     return send(res, 200, await deps.migrator.apply((await readJson(req)) as ApplyRequest));
@@ -120,12 +136,13 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): 
   if (agentRoute) {
     const [, name = "", action] = agentRoute;
     if (action === "logs" && method === "GET") {
-      const n = Math.max(1, Math.min(10_000, Number(url.searchParams.get("n") ?? 50) || 50));
+      const asked = Number(url.searchParams.get("n") ?? 50);
+      const n = Number.isInteger(asked) && asked >= 0 ? Math.min(10_000, asked) : 50;
       if (url.searchParams.get("follow") === "1") return followLogs(req, res, deps, name, n);
       return send(res, 200, { lines: deps.supervisor.tail(name, n) });
     }
     if (method === "POST") {
-      if (action === "start") deps.supervisor.start(name);
+      if (action === "start") await deps.supervisor.start(name);
       else if (action === "stop") await deps.supervisor.stop(name);
       else await deps.supervisor.restart(name);
       return send(res, 200, { agent: deps.supervisor.agentStatus(name) });
@@ -135,8 +152,9 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: ApiDeps): 
 }
 
 export function createApiServer(deps: ApiDeps) {
+  const usage = createUsageSampler();
   const server = createServer((req, res) => {
-    route(req, res, deps).catch((err: unknown) => {
+    route(req, res, deps, usage).catch((err: unknown) => {
       if (res.headersSent) return void res.end();
       if (isFlotillaError(err))
         return send(res, err.status, { error: { code: err.code, message: err.message } });

@@ -17,6 +17,7 @@ import { runAgentCommand } from "./run-agent.ts";
 import { schemaCommand } from "./schema.ts";
 import { simCommand } from "./sim.ts";
 import { statusCommand } from "./status.ts";
+import { describeCommand } from "./describe.ts";
 import { systemdCommand } from "./systemd.ts";
 import { upCommand } from "./up.ts";
 import { validateCommand } from "./validate.ts";
@@ -25,6 +26,7 @@ export const COMMANDS: Command[] = [
   upCommand,
   downCommand,
   statusCommand,
+  describeCommand,
   startCommand,
   stopCommand,
   restartCommand,

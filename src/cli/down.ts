@@ -2,11 +2,22 @@
 
 import { connectDaemon } from "../api/client.ts";
 import { readDaemonInfo } from "../api/daemon-files.ts";
-import { isAlive } from "../supervisor/process-tree.ts";
+import { isAlive, signal } from "../supervisor/process-tree.ts";
 import { createRunRegistry } from "../supervisor/run-registry.ts";
 import { instanceId } from "../supervisor/supervisor.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
+
+/** SIGTERM, then SIGKILL after a grace period, to a daemon that cannot be asked over its API. */
+async function stopUnreachable(pid: number, startTime: number): Promise<void> {
+  signal(pid, "SIGTERM");
+  const deadline = Date.now() + STOP_GRACE_MS;
+  while (isAlive(pid, startTime) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (isAlive(pid, startTime)) signal(pid, "SIGKILL");
+  while (isAlive(pid, startTime)) await new Promise((r) => setTimeout(r, 50));
+}
+
+const STOP_GRACE_MS = 3000;
 
 export const downCommand: Command = {
   name: "down",
@@ -16,7 +27,11 @@ export const downCommand: Command = {
     const { config } = loadForCli(input);
     const info = readDaemonInfo(config.stateDir);
     let daemonPid: number | null = null;
-    if (info?.api) {
+    if (info && !info.api) {
+      // A daemon that never opened its API (still starting, or stuck): it has no agents yet; stop it.
+      daemonPid = info.pid;
+      await stopUnreachable(info.pid, info.startTime);
+    } else if (info?.api) {
       daemonPid = info.pid;
       await connectDaemon(config.stateDir).post("/v1/shutdown");
       const waitMs = Math.max(...config.agents.map((a) => a.stopTimeout), 0) + 15_000;

@@ -3,7 +3,6 @@
  * ask, back up the running config, hand the change to the daemon, report. With no daemon running, the
  * change is written to the config file (backed up first) for the next `flotilla up`.
  */
-import { createInterface } from "node:readline/promises";
 import { connectDaemon } from "../api/client.ts";
 import { readDaemonInfo } from "../api/daemon-files.ts";
 import { checkFixedSections, readProposed, validateProposed } from "../migrations/apply-input.ts";
@@ -15,6 +14,8 @@ import { computePlan, type Plan, renderPlan } from "../migrations/plan.ts";
 import { unifiedDiff } from "../migrations/unified-diff.ts";
 import { FlotillaError } from "../errors.ts";
 import { fleetWiring } from "../fleet/fleet-wiring.ts";
+import { confirm } from "./confirm.ts";
+import { failureDetails, failureLine, showProgress } from "./apply-report.ts";
 import { print, printJson } from "./command.ts";
 
 export interface MigrationInput {
@@ -51,20 +52,6 @@ export async function prepareMigration(live: LoadedConfig, text: string, source:
   return { next, running, runningText: current.text, daemon: current.daemon, plan, diff };
 }
 
-async function confirm(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stdout });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
-}
-
-function describeFailure(result: ApplyResult): string {
-  const failed = result.failed.map((f) => `${f.name} (${f.reason})`).join("; ");
-  return `health check failed: ${failed}; rolled back to the previous config (see "flotilla config history")`;
-}
-
 /** Runs one migration end to end; returns the exit code. */
 export async function runMigration(input: MigrationInput): Promise<number> {
   const { live } = input;
@@ -89,7 +76,8 @@ export async function runMigration(input: MigrationInput): Promise<number> {
     keep: prepared.running.config.migrations.keepBackups,
   });
   if (!prepared.daemon) return applyOffline(input, prepared.runningText, backup.id, plan);
-  const result = await connectDaemon(live.config.stateDir).post<ApplyResult>("/v1/config/apply", {
+  const client = connectDaemon(live.config.stateDir);
+  const applying = client.post<ApplyResult>("/v1/config/apply", {
     loaded: prepared.next,
     wiring: fleetWiring(prepared.next),
     text: input.text,
@@ -97,10 +85,13 @@ export async function runMigration(input: MigrationInput): Promise<number> {
     backupId: backup.id,
     files: input.files ?? [],
   });
+  const result = input.json ? await applying : await showProgress(client, applying, process.stderr);
   if (input.json) printJson({ applied: result.outcome !== "rolled_back", backupId: backup.id, ...result });
   // With --json the result is on stdout and the error, as JSON, on stderr.
-  if (result.outcome === "rolled_back")
-    throw new FlotillaError("FLOTILLA_E_APPLY_FAILED", describeFailure(result));
+  if (result.outcome === "rolled_back") {
+    if (!input.json) process.stderr.write(`${failureDetails(result)}\n`);
+    throw new FlotillaError("FLOTILLA_E_APPLY_FAILED", failureLine(result));
+  }
   if (!input.json) {
     const done = result.outcome === "unchanged" ? "nothing to change" : `applied (${result.id})`;
     print(`${done}; the previous config is backup ${backup.id}`);

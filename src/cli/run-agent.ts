@@ -21,6 +21,7 @@ import { openSqliteStore } from "../ledger/sqlite-store.ts";
 import { buildAgentEnv } from "../supervisor/agent-env.ts";
 import { planLaunch } from "../supervisor/limits.ts";
 import { checkAgent, failPreflight } from "../supervisor/preflight.ts";
+import { ensureWorkspace } from "../supervisor/workspace-check.ts";
 import { descendants, signal } from "../supervisor/process-tree.ts";
 import { instanceId } from "../supervisor/supervisor.ts";
 import type { Command } from "./command.ts";
@@ -69,6 +70,7 @@ async function prepare(loaded: LoadedConfig, agent: AgentConfig, underSystemd: b
   const isolation = isolationOf(agent, config.isolation);
   const view = fleetView(config, loaded.file);
   failPreflight([...(await checkAgent(agent, env)), ...isolationProblems(agent, isolation, view)]);
+  ensureWorkspace(agent.workspace);
   writeBrief(config, agent, api);
   const argv = typeof agent.command === "string" ? ["/bin/sh", "-c", agent.command] : [...agent.command];
   const isolated = isolatedLaunch(agent, isolation, view, argv);

@@ -1,18 +1,36 @@
-/** `flotilla status [--json]`: one row per agent from the running daemon. */
+/** `flotilla status [--json]`: one row per agent from the running daemon, or from the config when none runs. */
 import { connectDaemon } from "../api/client.ts";
+import { readDaemonInfo } from "../api/daemon-files.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
+import { useColour } from "./colour.ts";
+import { offlineStatus } from "./offline-status.ts";
+import { selfCommand } from "./self-command.ts";
 import { renderStatusTable, type StatusRow } from "./status-table.ts";
 
 export const statusCommand: Command = {
   name: "status",
-  summary: "Show every agent: state, pid, port, uptime, restarts, health",
+  summary: "Show every agent: state, pid, port, uptime, restarts, health, CPU, memory, last exit",
   usage: "flotilla status [-c FILE] [--json]",
   async run(input) {
     const { config } = loadForCli(input);
-    const body = await connectDaemon(config.stateDir).get<{ agents: StatusRow[] }>("/v1/status");
-    if (input.json) printJson(body);
-    else print(renderStatusTable(body.agents));
+    const info = readDaemonInfo(config.stateDir);
+    if (info?.api) {
+      const body = await connectDaemon(config.stateDir).get<{ agents: StatusRow[] }>("/v1/status");
+      if (input.json) printJson({ daemon: { pid: info.pid, api: info.api }, ...body });
+      else print(renderStatusTable(body.agents, Date.now(), useColour(process.stdout)));
+      return 0;
+    }
+    const agents = offlineStatus(config);
+    const orphaned = agents.filter((a) => a.state === "orphaned");
+    const me = selfCommand();
+    const note = info
+      ? `the daemon (pid ${info.pid}) is starting: its API is not open yet`
+      : orphaned.length > 0
+        ? `no daemon runs, but ${orphaned.length} process(es) of a dead daemon do; "${me} up" stops them first, "${me} down" stops them`
+        : `no daemon runs; "${me} up" starts the fleet`;
+    if (input.json) printJson({ daemon: info ? { pid: info.pid, api: null } : null, agents, note });
+    else print(`${renderStatusTable(agents, Date.now(), useColour(process.stdout))}\n${note}`);
     return 0;
   },
 };

@@ -4,7 +4,10 @@ import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FlotillaError } from "../errors.ts";
+import { operatorPath } from "../supervisor/agent-path.ts";
 import { renderUnits } from "../systemd/units.ts";
+
+const pathOption = (path: string | undefined) => (path ? { path } : {});
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
 
@@ -42,7 +45,11 @@ export const systemdCommand: Command = {
       throw new FlotillaError("FLOTILLA_E_USAGE", `say generate or install; usage: ${USAGE}`);
     const loaded = loadForCli(input);
     const scope = input.values.system === true ? "system" : "user";
-    const units = renderUnits(loaded, { node: process.execPath, bin: BIN }, scope);
+    const units = renderUnits(
+      loaded,
+      { node: process.execPath, bin: BIN, ...pathOption(operatorPath(process.env.PATH)) },
+      scope,
+    );
     if (action === "generate") {
       const dir = resolve(
         typeof input.values.out === "string" ? input.values.out : join(dirname(loaded.file), "systemd"),

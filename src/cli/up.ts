@@ -13,11 +13,15 @@ import { daemonEnv, fleetWiring } from "../fleet/fleet-wiring.ts";
 import type { AgentStatus } from "../supervisor/agent-runner.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
+import { whenParentGone } from "./parent-watch.ts";
+import { selfCommand } from "./self-command.ts";
 import { renderStatusTable } from "./status-table.ts";
 
 const DAEMON_ENTRY = fileURLToPath(new URL("../../bin/flotilla-daemon.js", import.meta.url));
 const SETTLE_POLL_MS = 200;
+/** How long `up` waits for the daemon to open its API before it stops the daemon and says why (ms). */
 const START_TIMEOUT_MS = 30_000;
+const STOP_GRACE_MS = 3000;
 
 /** Waits until no agent is starting (or the timeout passes), so the first table means something. */
 async function settled(getStatus: () => Promise<AgentStatus[]>, timeoutMs: number): Promise<AgentStatus[]> {
@@ -31,12 +35,13 @@ async function settled(getStatus: () => Promise<AgentStatus[]>, timeoutMs: numbe
 
 function nextSteps(loaded: LoadedConfig): string {
   const c = `-c ${loaded.file}`;
+  const me = selfCommand();
   return [
     "",
     "where to look next:",
-    `  flotilla status ${c}            the table above, live`,
-    `  flotilla logs <agent> -f ${c}   follow one agent's output`,
-    `  flotilla down ${c}              stop everything`,
+    `  ${me} status ${c}            the table above, live`,
+    `  ${me} logs -f ${c}           follow every agent's output`,
+    `  ${me} down ${c}              stop everything`,
     `  logs: ${join(loaded.config.stateDir, "logs")}   ledger: ${join(loaded.config.stateDir, "ledger.db")}`,
   ].join("\n");
 }
@@ -89,6 +94,16 @@ function spawnDaemon(
   return { child, failure };
 }
 
+/** SIGTERM, then SIGKILL after a grace period: resolves once the daemon process is gone. */
+async function stopDaemon(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
+  await gone;
+  clearTimeout(timer);
+}
+
 /** Resolves once the daemon's API is up; rejects (with the daemon's own error) when it exits first. */
 async function waitForApi(
   stateDir: string,
@@ -109,9 +124,12 @@ async function waitForApi(
       return exitCode;
     }
     if (Date.now() > deadline) {
+      // Leave no hidden daemon behind: one that cannot open its API in time is stopped.
+      await stopDaemon(child);
+      const said = failure().split("\n").slice(-5).join("; ");
       throw new FlotillaError(
         "FLOTILLA_E_DAEMON_UNREACHABLE",
-        `the daemon did not open its API within ${START_TIMEOUT_MS}ms; see ${stateDir}/daemon.log`,
+        `the daemon did not open its API within ${START_TIMEOUT_MS / 1000}s and was stopped; ${said ? `daemon.log says: ${said}` : `see ${stateDir}/daemon.log`}`,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -136,10 +154,10 @@ export async function launchFleet(
   const { stateDir } = given.config;
   const running = readDaemonInfo(stateDir);
   if (running) {
-    throw new FlotillaError(
-      "FLOTILLA_E_DAEMON_RUNNING",
-      `a daemon (pid ${running.pid}) already runs this fleet; use "flotilla status"`,
-    );
+    // Like `docker compose up`: asking for what already is, is not an error.
+    if (options.json) printJson({ alreadyRunning: true, pid: running.pid, api: running.api || null });
+    else print(`already running (daemon pid ${running.pid}); "${selfCommand()} status" shows the fleet`);
+    return 0;
   }
   ensureStateDir(stateDir);
   ensureToken(stateDir);
@@ -154,6 +172,8 @@ export async function launchFleet(
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   const onInt = forward("SIGINT");
   const onTerm = forward("SIGTERM");
+  // In the foreground the fleet ends with this process's parent too (npm start killed with SIGTERM).
+  const unwatch = options.detach ? () => {} : whenParentGone(onTerm);
   if (!options.detach) {
     process.on("SIGINT", onInt);
     process.on("SIGTERM", onTerm);
@@ -178,6 +198,7 @@ export async function launchFleet(
     }
     return await exited;
   } finally {
+    unwatch();
     process.off("SIGINT", onInt);
     process.off("SIGTERM", onTerm);
   }

@@ -2,15 +2,18 @@
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { type Document, isMap, isScalar, LineCounter, parseDocument } from "yaml";
+import { type Document, isMap, isScalar, LineCounter, parseDocument, visit, type YAMLError } from "yaml";
 import type { z } from "zod";
 import { FlotillaError } from "../errors.ts";
-import { configIssues, configSchema, type FlotillaConfig, RETIRED_KEYS } from "./schema.ts";
+import { didYouMean } from "../suggest.ts";
+import { configIssues, configJsonSchema, configSchema, type FlotillaConfig, RETIRED_KEYS } from "./schema.ts";
 
 /** One validation problem, positioned in the file. */
 export interface ConfigProblem {
   file: string;
   line: number;
+  /** For a YAML syntax error: the column where it starts. */
+  column?: number;
   path: string;
   message: string;
 }
@@ -47,12 +50,16 @@ export function validateConfigText(
     if (doc.errors.length > 0) {
       return {
         ok: false,
-        problems: doc.errors.map((err) => ({
-          file,
-          line: lineCounter.linePos(err.pos[0]).line,
-          path: "(yaml)",
-          message: `${err.message.split("\n")[0]}; fix the YAML syntax`,
-        })),
+        problems: doc.errors.map((err) => {
+          const at = lineCounter.linePos(errorStart(doc, err));
+          return {
+            file,
+            line: at.line,
+            column: at.col,
+            path: "(yaml)",
+            message: `${err.message.split("\n")[0]}; fix the YAML syntax`,
+          };
+        }),
       };
     }
     data = doc.toJS();
@@ -79,6 +86,16 @@ export function validateConfigText(
   }
   const result = configSchema.safeParse(data);
   if (result.success) return { ok: true, config: result.data };
+  /** The line of a key itself (an unknown key's value may start on the next line). */
+  const keyLineOf = (path: PropertyKey[], key: string): number => {
+    const parent = doc.getIn(path as unknown[], true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === key);
+      const range = isScalar(pair?.key) ? pair.key.range : undefined;
+      if (range) return lineCounter.linePos(range[0]).line;
+    }
+    return lineOf([...path, key]);
+  };
   const lineOf = (path: PropertyKey[]): number => {
     for (let depth = path.length; depth >= 0; depth--) {
       const node = doc.getIn(path.slice(0, depth) as unknown[], true);
@@ -95,7 +112,9 @@ export function validateConfigText(
     return 1;
   };
   const isMissing = (path: PropertyKey[]) => doc.getIn(path as unknown[]) === undefined;
-  const problems = result.error.issues.map((issue) => toProblem(issue, file, lineOf, isMissing));
+  const problems = result.error.issues.map((issue) =>
+    toProblem(issue, file, { lineOf, keyLineOf }, isMissing),
+  );
   // A field of the wrong type stops zod before the whole-config checks: run them on the raw document.
   const seen = new Set(problems.map((p) => `${p.path}\n${p.message}`));
   for (const issue of configIssues(data)) {
@@ -110,23 +129,60 @@ export function validateConfigText(
   return { ok: false, problems };
 }
 
+/**
+ * Where a YAML syntax error starts: an unclosed quote is reported where the parser gave up (often lines
+ * later), so it points at the quote that was opened instead.
+ */
+function errorStart(doc: Document.Parsed, err: YAMLError): number {
+  const at = err.pos[0];
+  let start = at;
+  visit(doc, {
+    Scalar(_key, node) {
+      const quoted = node.type === "QUOTE_DOUBLE" || node.type === "QUOTE_SINGLE";
+      if (quoted && node.range && node.range[0] <= at && node.range[1] >= at) start = node.range[0];
+    },
+  });
+  return start;
+}
+
+/** Every key name the schema knows, anywhere (for "did you mean" on an unknown key). */
+let knownKeys: string[] | undefined;
+function schemaKeys(): string[] {
+  if (knownKeys) return knownKeys;
+  const names = new Set<string>();
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (node === null || typeof node !== "object") return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "properties" && value && typeof value === "object")
+        for (const name of Object.keys(value)) names.add(name);
+      walk(value);
+    }
+  };
+  walk(configJsonSchema());
+  knownKeys = [...names];
+  return knownKeys;
+}
+
 function toProblem(
   issue: z.core.$ZodIssue,
   file: string,
-  lineOf: (path: PropertyKey[]) => number,
+  lines: { lineOf: (path: PropertyKey[]) => number; keyLineOf: (path: PropertyKey[], key: string) => number },
   isMissing: (path: PropertyKey[]) => boolean,
 ): ConfigProblem {
+  const { lineOf } = lines;
   const path = issue.path.map(String).join(".") || "(root)";
   let message = issue.message;
   if (issue.code === "unrecognized_keys") {
     const hints = issue.keys.map((key) =>
       RETIRED_KEYS[key]
         ? `"${key}" is retired: ${RETIRED_KEYS[key]}`
-        : `unknown key "${key}"; remove it or check its spelling`,
+        : `unknown key "${key}"${didYouMean(key, schemaKeys())}; remove it or check its spelling`,
     );
     message = hints.join("; ");
     const first = issue.keys[0];
-    return { file, line: lineOf(first === undefined ? issue.path : [...issue.path, first]), path, message };
+    const line = first === undefined ? lineOf(issue.path) : lines.keyLineOf(issue.path, first);
+    return { file, line, path, message };
   }
   if (isMissing(issue.path)) {
     message = `is required; see "flotilla schema" for what to write`;
@@ -138,7 +194,9 @@ function toProblem(
 
 /** Formats problems as `file:line: path: message`, one per line. */
 export function formatProblems(problems: ConfigProblem[]): string {
-  return problems.map((p) => `${p.file}:${p.line}: ${p.path}: ${p.message}`).join("\n");
+  return problems
+    .map((p) => `${p.file}:${p.line}${p.column === undefined ? "" : `:${p.column}`}: ${p.path}: ${p.message}`)
+    .join("\n");
 }
 
 function expandPath(path: string, base: string): string {

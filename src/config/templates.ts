@@ -3,53 +3,6 @@ import { fileURLToPath } from "node:url";
 
 const EXAMPLE_AGENT = fileURLToPath(new URL("../../examples/agents/example-agent.ts", import.meta.url));
 
-export const STARTER_CONFIG = `# flotilla.yaml: one file for the whole fleet. "flotilla validate" checks it; "flotilla schema" prints its JSON Schema.
-version: 1
-
-# Ledger, logs, run files and the control API token live here (created with mode 0700).
-stateDir: ./.flotilla
-
-# The control API binds loopback; port 0 picks a free port (the CLI finds it in stateDir).
-api:
-  listen: 127.0.0.1:0
-
-logs:
-  maxSize: 10M      # rotate each agent's log at this size
-  keep: 3           # rotated files to keep
-
-# The constitution: numbered articles every agent reads in its FLOTILLA.md before each start.
-constitution:
-  articles: ./constitution.md   # "flotilla init" wrote a starter next to this file
-  required: false               # true: no work is dispatched while the constitution is missing or empty
-  penaltyCap: 20                # most recent penalties shown in an agent's brief
-  policies:                     # rules added before the prompt of dispatched work
-    - id: proof
-      text: "Finish with the commands you ran and their output."
-      scope: [task, parallel]   # task, steer, parallel
-
-agents:
-  - name: coordinator
-    role: coordinator
-    kind: openclaw         # openclaw | codex (brief pointer in AGENTS.md), claude-code (CLAUDE.md), process
-    command: "openclaw --profile main gateway run --port 48391"   # or an argv list
-    port: 48391
-    workspace: ~/fleet/coordinator
-    env:
-      OPENCLAW_GATEWAY_TOKEN: { env: COORDINATOR_GATEWAY_TOKEN }  # secrets are references, never inline
-    restart:
-      policy: on-failure   # on-failure | always | never
-      delay: 30s           # first restart after 30 s, then doubling ...
-      maxDelay: 5m         # ... up to 5 minutes
-      burst: 5/10m         # a sixth start within 10 minutes marks the agent failed
-    health:
-      http: /health        # or tcp: true, or process: true
-      grace: 90s           # OpenClaw takes 15-25 s (more under load) to become healthy
-    stopTimeout: 20s       # SIGTERM, then SIGKILL after this long
-    limits:
-      memory: 2G
-      files: 4096
-`;
-
 /** The starter constitution \`flotilla init\` writes next to the config: six articles, Article I supreme. */
 export const STARTER_CONSTITUTION = `# Constitution of the fleet
 

@@ -1,7 +1,7 @@
 /** Validates a config proposed for `config apply` or `restore`, as the text of the live config file, in one line. */
 import { readFileSync } from "node:fs";
 import { FlotillaError } from "../errors.ts";
-import { type LoadedConfig, resolveConfig, validateConfigText } from "../config/load.ts";
+import { formatProblems, type LoadedConfig, resolveConfig, validateConfigText } from "../config/load.ts";
 import { fixedSectionProblem } from "./plan.ts";
 
 /** Reads a proposed config file; a missing or unreadable file is a clear error. */
@@ -30,7 +30,7 @@ export function validateProposed(text: string, source: string, liveFile: string)
     const more = rest.length > 0 ? ` (and ${rest.length} more; run "flotilla validate -c ${source}")` : "";
     throw new FlotillaError(
       "FLOTILLA_E_CONFIG_INVALID",
-      `${first?.file}:${first?.line}: ${first?.path}: ${first?.message}${more}; nothing was changed`,
+      `${first ? formatProblems([first]) : source}${more}; nothing was changed`,
     );
   }
   return resolveConfig(result.config, liveFile);

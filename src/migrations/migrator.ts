@@ -9,7 +9,7 @@ import type { FleetWiring } from "../fleet/fleet-wiring.ts";
 import type { Store } from "../ledger/store.ts";
 import type { Supervisor } from "../supervisor/supervisor.ts";
 import { clearJournal, type JournalFile, writeJournal, writeSide } from "./apply-journal.ts";
-import { type GateFailure, healthGate } from "./health-gate.ts";
+import { type GateFailure, type GateProgress, healthGate } from "./health-gate.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import { computePlan, type FleetSpec, fixedSectionProblem, fleetOf, type Plan, planIsEmpty } from "./plan.ts";
 
@@ -31,7 +31,18 @@ export interface ApplyResult {
   outcome: "applied" | "rolled_back" | "unchanged";
   plan: Plan;
   failed: GateFailure[];
+  /** After a failed check: what was undone, and whether the previous config passed its check again. */
+  rollback?: { plan: Plan; healthy: boolean; failed: GateFailure[] };
 }
+
+/** An apply's health check in progress, for `GET /v1/config/progress` (null when none runs). */
+export interface ApplyProgress extends GateProgress {
+  id: string;
+  phase: "checking" | "rolling_back";
+}
+
+/** How many of a failed agent's last log lines an apply result carries. */
+const FAILURE_LOG_LINES = 20;
 
 /** The config the daemon runs now. */
 export interface RunningConfig {
@@ -57,6 +68,7 @@ export function createMigrator(deps: MigratorDeps) {
   let running = deps.running;
   let busy = false;
   let inflight: Promise<void> = Promise.resolve();
+  let progress: ApplyProgress | null = null;
   const abort = new AbortController();
   const stateDir = running.loaded.config.stateDir;
 
@@ -117,19 +129,43 @@ export function createMigrator(deps: MigratorDeps) {
     }
   }
 
-  function gate(plan: Plan, target: FleetSpec): Promise<GateFailure[]> {
+  /** Adds each failed agent's last log lines, read now (a rollback may remove or replace it next). */
+  function withLogs(failed: GateFailure[]): GateFailure[] {
+    return failed.map((f) => {
+      if (!supervisor.spec(f.name)) return f;
+      const logs = supervisor
+        .tail(f.name, FAILURE_LOG_LINES)
+        .map((l) => (l.stream === "flotilla" ? `[flotilla] ${l.text}` : l.text));
+      return { ...f, logs };
+    });
+  }
+
+  async function gate(
+    plan: Plan,
+    target: FleetSpec,
+    id: string,
+    phase: ApplyProgress["phase"],
+  ): Promise<GateFailure[]> {
     const changed = new Set([...plan.add, ...plan.restart.map((c) => c.name)]);
     const names = fleetOf(target)
       .filter((a) => a.autostart && changed.has(a.name))
       .map((a) => a.name);
     const { healthTimeout, healthyFor } = target.config.migrations;
-    return healthGate({
-      names,
-      status: (name) => supervisor.agentStatus(name),
-      timeout: healthTimeout,
-      healthyFor,
-      signal: abort.signal,
-    });
+    try {
+      const failed = await healthGate({
+        names,
+        status: (name) => supervisor.agentStatus(name),
+        timeout: healthTimeout,
+        healthyFor,
+        signal: abort.signal,
+        onProgress: (now) => {
+          progress = { id, phase, ...now };
+        },
+      });
+      return withLogs(failed);
+    } finally {
+      progress = null;
+    }
   }
 
   function checkFixed(next: LoadedConfig): void {
@@ -187,7 +223,7 @@ export function createMigrator(deps: MigratorDeps) {
     event("config.files_written", { id, files: files.map((f) => f.path) });
     const failed = await attempt(
       () => reconcile(plan, target, id),
-      () => gate(plan, target),
+      () => gate(plan, target, id, "checking"),
     );
     if (failed.length === 0) {
       writeJournal(stateDir, { ...journal, phase: "committed" });
@@ -197,7 +233,8 @@ export function createMigrator(deps: MigratorDeps) {
       deps.onCommitted?.(running);
       return { id, outcome: "applied", plan, failed };
     }
-    event("config.health_failed", { id, failed });
+    // The ledger keeps the verdicts; the log lines stay in the agents' logs.
+    event("config.health_failed", { id, failed: failed.map(({ logs: _logs, ...verdict }) => verdict) });
     writeJournal(stateDir, { ...journal, phase: "rolling_back" });
     event("config.rolling_back", { id });
     writeSide(stateDir, files, "before");
@@ -205,7 +242,7 @@ export function createMigrator(deps: MigratorDeps) {
     const back = planBack(plan, specOf(running));
     const stillFailing = await attempt(
       () => reconcile(back, specOf(running), id),
-      () => gate(back, specOf(running)),
+      () => gate(back, specOf(running), id, "rolling_back"),
     );
     event("config.rolled_back", {
       id,
@@ -213,12 +250,20 @@ export function createMigrator(deps: MigratorDeps) {
       ...(stillFailing.length > 0 ? { failed: stillFailing } : {}),
     });
     clearJournal(stateDir);
-    return { id, outcome: "rolled_back", plan, failed };
+    return {
+      id,
+      outcome: "rolled_back",
+      plan,
+      failed,
+      rollback: { plan: back, healthy: stillFailing.length === 0, failed: stillFailing },
+    };
   }
 
   return {
     /** The config the fleet runs now. */
     running: (): RunningConfig => running,
+    /** The health check of the apply in progress, if one runs now. */
+    progress: (): ApplyProgress | null => progress,
     /** Applies a validated config; one apply at a time. */
     async apply(request: ApplyRequest): Promise<ApplyResult> {
       if (busy)

@@ -2,6 +2,7 @@
 
 import type { AgentConfig } from "../config/schema.ts";
 import { isSecretRef, resolveSecret } from "../config/secrets.ts";
+import { operatorPath } from "./agent-path.ts";
 
 /** Marks every agent process carries, so strays can be found after a daemon death. */
 export function agentMarks(instance: string, agent: AgentConfig): Record<string, string> {
@@ -18,7 +19,7 @@ export function buildAgentEnv(
 ): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of inherit) {
-    const value = daemonEnv[name];
+    const value = name === "PATH" ? operatorPath(daemonEnv.PATH) : daemonEnv[name];
     if (value !== undefined) env[name] = value;
   }
   // What Flotilla injects (the gateway's URLs and the agent's virtual key); the agent's own env may override it.

@@ -18,6 +18,8 @@ export interface AgentStatus {
   restarts: number;
   health: { ok: boolean | null; latencyMs: number | null; error?: string };
   lastExit: { code: number | null; signal: string | null; at: number } | null;
+  /** In backoff: when the next start is due (epoch ms); else null. */
+  retryAt: number | null;
   limits: { applied: string[]; warnings: string[] };
   /** How the agent is confined: "sandbox", "user NAME (uid N)", "none", or "flotilla" for Flotilla's own. */
   isolation: string;
@@ -45,6 +47,8 @@ export interface RunnerDeps {
 
 const POLL_MS = 50;
 const SWEEP_WAIT_MS = 2000;
+// A probe result counts as current for its interval plus its timeout (the next probe may be in flight), plus this.
+const FRESH_SLACK_MS = 500;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -61,6 +65,8 @@ export function createAgentRunner(deps: RunnerDeps) {
   let stopRequested = false;
   let exitWaiters: Array<() => void> = [];
   let health: AgentStatus["health"] = { ok: null, latencyMs: null };
+  let healthAt = 0;
+  let retryAt: number | null = null;
   let lastExit: AgentStatus["lastExit"] = null;
 
   function setState(next: AgentState, data: Record<string, unknown> = {}): void {
@@ -72,6 +78,14 @@ export function createAgentRunner(deps: RunnerDeps) {
   function clearTimer(): void {
     if (timer) clearTimeout(timer);
     timer = undefined;
+    retryAt = null;
+  }
+
+  /** The last probe's result while it means something: the agent's process is up and the probe is recent. */
+  function currentHealth(): AgentStatus["health"] {
+    const fresh = Date.now() - healthAt <= agent.health.interval + agent.health.timeout + FRESH_SLACK_MS;
+    const up = state === "running" || state === "starting";
+    return up && fresh ? health : { ok: null, latencyMs: null };
   }
 
   function spawnAgent(): void {
@@ -125,6 +139,7 @@ export function createAgentRunner(deps: RunnerDeps) {
     const result = await probeHealth(agent);
     if (child !== proc || (state !== "starting" && state !== "running")) return;
     health = { ok: result.ok, latencyMs: result.latencyMs, ...(result.error ? { error: result.error } : {}) };
+    healthAt = Date.now();
     if (result.ok) {
       probeFailures = 0;
       if (state === "starting") setState("running", { pid: proc.pid, latencyMs: result.latencyMs });
@@ -189,14 +204,14 @@ export function createAgentRunner(deps: RunnerDeps) {
     const delay = backoffDelay(agent.restart, failuresInRow);
     setState("backoff", { delayMs: delay, attempt: failuresInRow, ...exit });
     clearTimer();
-    timer = setTimeout(
-      () => {
-        restarts++;
-        event("agent.restarted", { attempt: failuresInRow, delayMs: delay });
-        spawnAgent();
-      },
-      Math.max(0, delay - (Date.now() - failedAt)),
-    );
+    const wait = Math.max(0, delay - (Date.now() - failedAt));
+    retryAt = Date.now() + wait;
+    timer = setTimeout(() => {
+      retryAt = null;
+      restarts++;
+      event("agent.restarted", { attempt: failuresInRow, delayMs: delay });
+      spawnAgent();
+    }, wait);
   }
 
   /** Every live process of this agent: the group, descendants by parent pid, env-marked strays, cgroup members. */
@@ -286,8 +301,9 @@ export function createAgentRunner(deps: RunnerDeps) {
             ? Math.floor((Date.now() - startedAt) / 1000)
             : null,
         restarts,
-        health,
+        health: currentHealth(),
         lastExit,
+        retryAt: state === "backoff" ? retryAt : null,
         limits: { applied: deps.launch.applied, warnings: deps.launch.warnings },
         isolation: deps.isolation ?? "none",
       };

@@ -22,6 +22,8 @@ export interface LogSinkOptions {
   maxSize: number;
   keep: number;
   ringLines: number;
+  /** Lines to start the ring with (the last lines of the agent's previous run, kept across a replace). */
+  history?: LogLine[];
 }
 
 export type LogListener = (line: LogLine) => void;
@@ -31,7 +33,7 @@ export function createLogSink(options: LogSinkOptions) {
   mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
   let fd = openSync(options.file, "a", 0o600);
   let size = fstatSync(fd).size;
-  const ring: LogLine[] = [];
+  const ring: LogLine[] = (options.history ?? []).slice(-options.ringLines);
   const partial = { stdout: "", stderr: "" };
   const listeners = new Set<LogListener>();
 

@@ -1,9 +1,11 @@
 /** Checks a fleet can start before anything starts: workspaces writable, commands found, ports free, secrets readable. */
-import { accessSync, constants, mkdirSync, statSync } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { delimiter, isAbsolute, join, resolve } from "node:path";
 import type { AgentConfig } from "../config/schema.ts";
+import { isSecretRef, resolveSecret } from "../config/secrets.ts";
 import { FlotillaError } from "../errors.ts";
+import { workspaceProblem } from "./workspace-check.ts";
 
 const SHELL_WORDS = new Set([
   "exec",
@@ -64,14 +66,8 @@ export function portFree(port: number): Promise<boolean> {
 /** One line per problem; an empty list means the agent may start. */
 export async function checkAgent(agent: AgentConfig, env: Record<string, string>): Promise<string[]> {
   const problems: string[] = [];
-  try {
-    mkdirSync(agent.workspace, { recursive: true });
-    accessSync(agent.workspace, constants.W_OK);
-  } catch (err) {
-    problems.push(
-      `agent ${agent.name}: workspace ${agent.workspace} cannot be written (${(err as NodeJS.ErrnoException).code}); fix its permissions or choose another workspace`,
-    );
-  }
+  const workspace = await workspaceProblem(agent.name, agent.workspace);
+  if (workspace) problems.push(workspace);
   const program = firstProgram(agent.command);
   if (program !== undefined && resolveProgram(program, agent.workspace, env.PATH) === undefined) {
     problems.push(
@@ -84,6 +80,25 @@ export async function checkAgent(agent: AgentConfig, env: Record<string, string>
     );
   }
   return problems;
+}
+
+/** One line per secret reference of the agent's env that cannot be read (all of them, not the first). */
+export function secretProblems(agent: AgentConfig, env: NodeJS.ProcessEnv): string[] {
+  const problems: string[] = [];
+  for (const [name, value] of Object.entries(agent.env)) {
+    if (!isSecretRef(value)) continue;
+    try {
+      resolveSecret(value, `agents.${agent.name}.env.${name}`, env);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  return problems;
+}
+
+/** The agent without its secret env entries, to check the rest when a secret is missing. */
+export function withoutSecrets(agent: AgentConfig): AgentConfig {
+  return { ...agent, env: Object.fromEntries(Object.entries(agent.env).filter(([, v]) => !isSecretRef(v))) };
 }
 
 /** Throws one FlotillaError naming every problem found. */

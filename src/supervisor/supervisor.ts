@@ -2,6 +2,7 @@
 import { join } from "node:path";
 import type { AgentConfig, FlotillaConfig } from "../config/schema.ts";
 import { FlotillaError } from "../errors.ts";
+import { didYouMean } from "../suggest.ts";
 import type { Store } from "../ledger/store.ts";
 import { agentMarks, buildAgentEnv } from "./agent-env.ts";
 import { type AgentRunner, type AgentStatus, createAgentRunner } from "./agent-runner.ts";
@@ -9,7 +10,8 @@ import { isolatedLaunch, isolationProblems } from "../isolation/launch.ts";
 import { fleetView, isolationOf } from "../isolation/policy.ts";
 import { planLaunch } from "./limits.ts";
 import { createLogSink, type LogLine, type LogSink } from "./log-sink.ts";
-import { checkAgent, failPreflight } from "./preflight.ts";
+import { checkAgent, failPreflight, secretProblems, withoutSecrets } from "./preflight.ts";
+import { ensureWorkspace } from "./workspace-check.ts";
 import { createRunRegistry } from "./run-registry.ts";
 
 /**
@@ -65,14 +67,21 @@ export function createSupervisor(options: SupervisorOptions) {
   const runners = new Map<string, AgentRunner>();
   const sinks = new Map<string, LogSink>();
   const specs = new Map<string, AgentConfig>();
+  // The last lines of removed agents: `logs` still shows them, and a re-added agent's ring starts with them.
+  const retired = new Map<string, LogLine[]>();
 
   function runner(name: string): AgentRunner {
     const found = runners.get(name);
     if (!found) {
       const known = [...runners.keys()].join(", ") || "none";
-      throw new FlotillaError("FLOTILLA_E_UNKNOWN_AGENT", `no agent named "${name}" (agents: ${known})`, {
-        status: 404,
-      });
+      const hint = didYouMean(name, [...runners.keys()]);
+      throw new FlotillaError(
+        "FLOTILLA_E_UNKNOWN_AGENT",
+        `no agent named "${name}"${hint} (agents: ${known})`,
+        {
+          status: 404,
+        },
+      );
     }
     return found;
   }
@@ -101,7 +110,12 @@ export function createSupervisor(options: SupervisorOptions) {
       try {
         const checked =
           agent.port !== undefined && ownPorts.has(agent.port) ? { ...agent, port: undefined } : agent;
-        problems.push(...(await checkAgent(checked, envFor(agent, target))));
+        // Every missing secret is named, and the other checks still run with the env that can be built.
+        const secrets = { ...process.env, ...(target?.secretEnv ?? secretEnv) };
+        const missing = secretProblems(agent, secrets);
+        problems.push(...missing);
+        const env = envFor(missing.length > 0 ? withoutSecrets(agent) : agent, target);
+        problems.push(...(await checkAgent(checked, env)));
         if (!internalNames.has(agent.name)) {
           const fleetConfig = target?.config ?? config;
           problems.push(
@@ -119,11 +133,15 @@ export function createSupervisor(options: SupervisorOptions) {
     return problems;
   }
 
+  /** Builds an agent's runner; its workspace is made here, after preflight passed. */
   function build(agent: AgentConfig): void {
+    ensureWorkspace(agent.workspace);
     const logs = createLogSink({
       file: join(config.stateDir, "logs", `${agent.name}.log`),
       ...config.logs,
+      history: retired.get(agent.name) ?? [],
     });
+    retired.delete(agent.name);
     const argv = typeof agent.command === "string" ? ["/bin/sh", "-c", agent.command] : [...agent.command];
     const isolated = internalNames.has(agent.name)
       ? { argv, launcher: false, summary: "flotilla" }
@@ -162,7 +180,9 @@ export function createSupervisor(options: SupervisorOptions) {
 
   async function remove(name: string): Promise<void> {
     await runner(name).stop();
-    sinks.get(name)?.close();
+    const sink = sinks.get(name);
+    if (sink) retired.set(name, sink.tail(config.logs.ringLines));
+    sink?.close();
     sinks.delete(name);
     runners.delete(name);
     specs.delete(name);
@@ -211,8 +231,23 @@ export function createSupervisor(options: SupervisorOptions) {
     spec(name: string): AgentConfig | undefined {
       return specs.get(name);
     },
-    start(name: string): void {
-      runner(name).start();
+    /**
+     * Starts an agent that is not up, after the same preflight as `up` (port free, command found,
+     * workspace writable, isolation possible); a problem is an error and nothing starts.
+     */
+    async start(name: string): Promise<void> {
+      const agent = runner(name);
+      const state = agent.status().state;
+      if (state === "starting" || state === "running" || state === "stopping") return;
+      const spec = specs.get(name);
+      if (spec) {
+        const problems = await check([spec]);
+        if (problems.length > 0)
+          throw new FlotillaError("FLOTILLA_E_PREFLIGHT", `${problems.join("; ")}; ${name} was not started`, {
+            status: 409,
+          });
+      }
+      agent.start();
     },
     stop(name: string): Promise<void> {
       return runner(name).stop();
@@ -226,7 +261,10 @@ export function createSupervisor(options: SupervisorOptions) {
     agentStatus(name: string): AgentStatus {
       return runner(name).status();
     },
+    /** An agent's last log lines; a removed agent's are kept until it is added again. */
     tail(name: string, n: number): LogLine[] {
+      const lines = retired.get(name);
+      if (lines && !runners.has(name)) return lines.slice(Math.max(0, lines.length - n));
       runner(name);
       return sinks.get(name)?.tail(n) ?? [];
     },

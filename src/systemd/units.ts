@@ -19,6 +19,11 @@ export interface UnitPaths {
   node: string;
   /** Absolute path of bin/flotilla.js. */
   bin: string;
+  /**
+   * The PATH the units run with (the operator's, without the tool's own folders), so an agent gets the same
+   * PATH under systemd as under a daemon started from the operator's shell; default: systemd's own.
+   */
+  path?: string;
 }
 
 /** User units (systemctl --user, the default) or system units (as root; needed for isolation: user). */
@@ -36,6 +41,11 @@ export function quoteArg(word: string): string {
 
 function exec(paths: UnitPaths, args: string[]): string {
   return [paths.node, paths.bin, ...args].map(quoteArg).join(" ");
+}
+
+/** The Environment=PATH= line (with its leading newline), or nothing. */
+function pathLine(paths: UnitPaths): string {
+  return paths.path ? `\nEnvironment=${quoteArg(`PATH=${paths.path}`)}` : "";
 }
 
 function header(loaded: LoadedConfig): string {
@@ -103,7 +113,7 @@ StartLimitBurst=5
 [Service]
 Type=simple
 WorkingDirectory=${workdir}
-Environment=FLOTILLA_CONFIG=${config}
+Environment=FLOTILLA_CONFIG=${config}${pathLine(paths)}
 ExecStart=${exec(paths, ["up", "--config", loaded.file])}
 Restart=on-failure
 RestartSec=5s
@@ -132,7 +142,7 @@ StartLimitBurst=5
 [Service]
 Type=simple
 WorkingDirectory=${workdir}
-Environment=FLOTILLA_CONFIG=${config}
+Environment=FLOTILLA_CONFIG=${config}${pathLine(paths)}
 RuntimeDirectory=flotilla-agent-%i
 RuntimeDirectoryMode=0700
 ExecStartPre=+${exec(paths, ["run-agent"])} %i --prepare --config ${config}

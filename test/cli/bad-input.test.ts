@@ -155,7 +155,7 @@ test("a taken port, a missing command and an unwritable workspace are all named;
   nothingStarted(dir);
 });
 
-test("a second up, or a conflicting fleet, leaves the running fleet untouched", async (t) => {
+test("a second up says already running, a conflicting fleet is refused; the running fleet is untouched", async (t) => {
   const [pa = 0, pb = 0] = await freePorts(2);
   const { file } = fleetDir(
     t,
@@ -167,7 +167,8 @@ test("a second up, or a conflicting fleet, leaves the running fleet untouched", 
     return rows.every((r) => r.state === "running") ? rows : undefined;
   }, "fleet running");
   const again = await runCli(["up", "--detach", "-c", file]);
-  assertOneClearError(again, /a daemon \(pid \d+\) already runs this fleet/);
+  assert.equal(again.code, 0, "up on a running fleet is not an error, like compose");
+  assert.match(again.stdout, /^already running \(daemon pid \d+\)/);
   const { dir: otherDir, file: otherFile } = fleetDir(
     t,
     `version: 1\nstateDir: ./state\nagents:\n${agent("c", pa)}\n`,
@@ -185,8 +186,10 @@ test("unknown agents, commands and flags get usage errors", async (t) => {
   const [port = 0] = await freePorts(1);
   const { file } = fleetDir(t, `version: 1\nstateDir: ./state\nagents:\n${agent("a", port)}\n`);
   assertOneClearError(await runCli(["frobnicate"]), /unknown command "frobnicate"/);
-  assertOneClearError(await runCli(["status", "--bogus", "-c", file]), /Unknown option '--bogus'/);
-  assertOneClearError(await runCli(["status", "-c", file]), /no daemon is running/);
+  assertOneClearError(await runCli(["status", "--bogus", "-c", file]), /unknown option --bogus; usage:/);
+  const down = await runCli(["status", "-c", file]);
+  assert.equal(down.code, 0, "status without a daemon shows the configured agents as down");
+  assert.match(down.stdout, /^a\s+down\s/m);
   assertOneClearError(await runCli(["logs", "zed", "-c", file]), /no agent named "zed"/);
   assertOneClearError(await runCli(["stop", "-c", file]), /name at least one agent/);
   assert.equal((await runCli(["up", "--detach", "-c", file])).code, 0);

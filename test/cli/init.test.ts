@@ -17,7 +17,7 @@ test("init and init --demo write configs that validate; a second init refuses wi
     /^# flotilla\.yaml: one file for the whole fleet/,
   );
   const validate = await runCli(["validate", "--json"], { cwd: dir });
-  assert.deepEqual(JSON.parse(validate.stdout), { ok: true, file: join(dir, "flotilla.yaml"), agents: 1 });
+  assert.deepEqual(JSON.parse(validate.stdout), { ok: true, file: join(dir, "flotilla.yaml"), agents: 2 });
   const again = await runCli(["init"], { cwd: dir });
   assert.equal(again.code, 1);
   assert.match(again.stderr, /already exists; edit it, or pass --force to replace it/);

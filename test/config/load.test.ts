@@ -77,7 +77,7 @@ test("retired and unknown keys get a hint; broken YAML names its line", () => {
     'fleet.yaml:4: agents.0: "cmd" is retired: renamed to "command"; unknown key "colour"; remove it or check its spelling',
   ]);
   const yaml = problems("version: 1\nagents: [ { name: a\n");
-  assert.match(yaml[0] ?? "", /^fleet\.yaml:\d+: \(yaml\): .*; fix the YAML syntax$/);
+  assert.match(yaml[0] ?? "", /^fleet\.yaml:\d+:\d+: \(yaml\): .*; fix the YAML syntax$/);
   assert.deepEqual(problems("- just\n- a list\n"), [
     'fleet.yaml:1: (root): must be a mapping; start with "version: 1"',
   ]);

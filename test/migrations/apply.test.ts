@@ -208,7 +208,7 @@ test("an apply that breaks health is rolled back on its own; the fleet is health
   assert.equal(result.code, 1);
   assert.match(
     result.stderr,
-    /^flotilla config: health check failed: bravo \(state \w+, last exit code=3[^\n]*rolled back[^\n]*\n$/,
+    /\nflotilla config: health check failed: bravo \(state \w+, last exit code=3[^\n]*rolled back[^\n]*\n$/,
   );
   assert.equal(readFileSync(file, "utf8"), oldText, "the live file is back to the old config");
   const after = await allRunning(file, ["alpha", "bravo"]);

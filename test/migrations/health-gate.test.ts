@@ -18,6 +18,7 @@ function statusOf(name: string, child: ChildProcess): () => AgentStatus {
       restarts: 0,
       health: { ok: exited ? null : true, latencyMs: null },
       lastExit: exited ? { code: child.exitCode, signal: child.signalCode, at: Date.now() } : null,
+      retryAt: null,
       limits: { applied: [], warnings: [] },
       isolation: "none",
     };

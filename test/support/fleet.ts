@@ -48,6 +48,16 @@ export function runCli(
   });
 }
 
+/** Runs `flotilla ARGS` on a terminal (through `script`) and returns what the terminal showed. */
+export function runOnTerminal(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const command = [NODE, BIN, ...args].map((a) => `'${a}'`).join(" ");
+  return new Promise((resolve) => {
+    execFile("script", ["-qec", command, "/dev/null"], { env, timeout: 60_000 }, (_err, stdout) =>
+      resolve(stdout),
+    );
+  });
+}
+
 /**
  * Where test fleets live: not under /tmp, since a sandboxed agent gets a private /tmp and would not see
  * the scripts and files a test puts beside its fleet (its own workspace is bound in wherever it is).
