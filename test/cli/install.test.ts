@@ -124,3 +124,11 @@ test("npm install -g from the checkout puts flotilla on PATH, and hints name it 
     "not installed: the hint names the bin",
   );
 });
+
+test("every dependency's install script is reviewed in allowScripts, so npm ci prints no notice", async () => {
+  // npm is a Node script: with Node 24 first on PATH it runs as npm ci does here.
+  const env = { ...process.env, PATH: `${dirname(NODE)}${delimiter}${process.env.PATH ?? ""}` };
+  const listed = await run("npm", ["install-scripts", "ls"], env);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /No packages with unreviewed install scripts\./);
+});
