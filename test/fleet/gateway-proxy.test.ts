@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { fleetDir, freePorts, NODE, runCli, status, waitFor } from "../support/fleet.ts";
+import { allRunning, fleetDir, freePorts, NODE, runCli, simulatedGateway } from "../support/fleet.ts";
 import { recordingProxy } from "../support/recording-proxy.ts";
 
 test("the daemon's gateway sends model calls through HTTP_PROXY, which stays out of every environment", async (t) => {
@@ -17,23 +17,14 @@ test("the daemon's gateway sends model calls through HTTP_PROXY, which stays out
     t,
     `version: 1
 stateDir: ./state
-gateway: { listen: 127.0.0.1:${gatewayPort} }
-simulator: { listen: 127.0.0.1:${simPort}, keys: { sim-key: { rpm: 600 } } }
-providers:
-  - { id: sim, kind: openai, baseUrl: http://127.0.0.1:${simPort}/v1, keys: [{ env: SIM_KEY }] }
-models:
-  main: [{ provider: sim, model: sim-small }]
-agents:
+${simulatedGateway(gatewayPort, simPort)}agents:
   - { name: coder, command: [${JSON.stringify(NODE)}, "-e", "setInterval(() => {}, 1e9)"], workspace: ./ws/coder }
 `,
   );
   const env = { ...process.env, SIM_KEY: "sim-key", HTTP_PROXY: proxyUrl, NO_PROXY: "" };
   const up = await runCli(["up", "--detach", "-c", file], { env });
   assert.equal(up.code, 0, up.stderr);
-  const rows = await waitFor(async () => {
-    const all = await status(file);
-    return all.every((r) => r.state === "running") ? all : undefined;
-  }, "the fleet running");
+  const rows = await allRunning(file);
   const key = (await runCli(["key", "show", "coder", "-c", file])).stdout.trim();
   const res = await fetch(`http://127.0.0.1:${gatewayPort}/v1/chat/completions`, {
     method: "POST",

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { readDaemonInfo } from "../../src/api/daemon-files.ts";
-import { fleetDir, freePorts, NODE, runCli, waitFor } from "../support/fleet.ts";
+import { fleetDir, freePorts, NODE, runCli, simulatedGateway, waitFor } from "../support/fleet.ts";
 
 const RECORD_KEY = `require('fs').appendFileSync('keys.log', process.env.FLOTILLA_AGENT_KEY + '\\n'); setInterval(() => {}, 1e9);`;
 
@@ -26,13 +26,7 @@ test("key rotate revokes the old key at once and restarts the agent with the new
     t,
     `version: 1
 stateDir: ./state
-gateway: { listen: 127.0.0.1:${gatewayPort} }
-simulator: { listen: 127.0.0.1:${simPort}, keys: { sim-key: { rpm: 600 } } }
-providers:
-  - { id: sim, kind: openai, baseUrl: http://127.0.0.1:${simPort}/v1, keys: [{ env: SIM_KEY }] }
-models:
-  main: [{ provider: sim, model: sim-small }]
-agents:
+${simulatedGateway(gatewayPort, simPort)}agents:
   - { name: coder, command: [${JSON.stringify(NODE)}, "-e", ${JSON.stringify(RECORD_KEY)}], workspace: ./ws/coder, model: main }
   - { name: qa, command: [${JSON.stringify(NODE)}, "-e", "setInterval(() => {}, 1e9)"], workspace: ./ws/qa }
 `,

@@ -9,7 +9,17 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
-import { fleetDir, freePorts, NODE, ROOT, runCli, status, waitFor } from "../support/fleet.ts";
+import {
+  allRunning,
+  fleetDir,
+  freePorts,
+  NODE,
+  ROOT,
+  runCli,
+  simulatedGateway,
+  status,
+  waitFor,
+} from "../support/fleet.ts";
 
 const PROBE = join(ROOT, "test/support/hostile-agent.ts");
 const SLEEPER = "setInterval(() => {}, 1e9)";
@@ -38,15 +48,7 @@ async function probe(t: TestContext, isolation: string): Promise<Found> {
     `version: 1
 stateDir: ./state
 isolation: ${isolation}
-gateway: { listen: 127.0.0.1:${gatewayPort} }
-simulator:
-  listen: 127.0.0.1:${simPort}
-  keys: { sim-accepted: { rpm: 600 } }
-providers:
-  - { id: sim, kind: openai, baseUrl: http://127.0.0.1:${simPort}/v1, keys: [{ env: REAL_PROVIDER_KEY }] }
-models:
-  main: [{ provider: sim, model: sim-small }]
-agents:
+${simulatedGateway(gatewayPort, simPort, "REAL_PROVIDER_KEY")}agents:
   - name: probe
     command: [${JSON.stringify(NODE)}, ${JSON.stringify(PROBE)}]
     workspace: ./ws/probe
@@ -61,10 +63,7 @@ agents:
   const env = { ...process.env, REAL_PROVIDER_KEY: realKey };
   const up = await runCli(["up", "--detach", "-c", file], { env });
   assert.equal(up.code, 0, up.stderr);
-  const rows = await waitFor(async () => {
-    const all = await status(file);
-    return all.every((r) => r.state === "running") ? all : undefined;
-  }, "the fleet running");
+  const rows = await allRunning(file);
   const daemon = JSON.parse(readFileSync(join(dir, "state/daemon.json"), "utf8")) as { pid: number };
   writeFileSync(
     join(dir, "ws/probe/targets.json"),

@@ -165,3 +165,25 @@ export function hostPid(innerPid: number, launcherPid: number): number {
   }
   return innerPid;
 }
+
+/**
+ * A fleet's gateway in front of the provider simulator: one provider `sim` whose key comes from the
+ * `keyEnv` variable (the simulator accepts `sim-key`), and the logical model `main`.
+ */
+export function simulatedGateway(gatewayPort: number, simPort: number, keyEnv = "SIM_KEY"): string {
+  return `gateway: { listen: 127.0.0.1:${gatewayPort} }
+simulator: { listen: 127.0.0.1:${simPort}, keys: { sim-key: { rpm: 600 } } }
+providers:
+  - { id: sim, kind: openai, baseUrl: http://127.0.0.1:${simPort}/v1, keys: [{ env: ${keyEnv} }] }
+models:
+  main: [{ provider: sim, model: sim-small }]
+`;
+}
+
+/** Waits until every process of the fleet (agents and Flotilla's own) runs; returns the rows. */
+export function allRunning(file: string): Promise<AgentRow[]> {
+  return waitFor(async () => {
+    const rows = await status(file);
+    return rows.length > 0 && rows.every((r) => r.state === "running") ? rows : undefined;
+  }, "the fleet running");
+}
