@@ -91,7 +91,7 @@ export function virtualKey(
   return derive(readSecret(stateDir), agent, version);
 }
 
-export function hashKey(key: string): string {
+function hashKey(key: string): string {
   return hash("sha256", key, "hex");
 }
 

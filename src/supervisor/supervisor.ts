@@ -16,7 +16,7 @@ import { createRunRegistry } from "./run-registry.ts";
 
 /**
  * A short id for one state dir: every process of this fleet carries it as FLOTILLA_INSTANCE.
- * Two FNV-1a passes, not node:crypto: the daemon stays free of OpenSSL's memory.
+ * Two FNV-1a passes: the id must stay the same across releases, since orphan clean-up finds strays by it.
  */
 export function instanceId(stateDir: string): string {
   const fnv = (seed: number) => {
