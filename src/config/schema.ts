@@ -9,6 +9,7 @@ import {
 } from "./gateway-schema.ts";
 import { type CrossFieldIssue, crossFieldIssues } from "./cross-field.ts";
 import { duration, secretRef } from "./fields.ts";
+import { alertChannelSchema, oversightSchema, repoSchema } from "./oversight-schema.ts";
 import { inlineSecretIssues } from "./inline-secrets.ts";
 import { parseBurst, parseSize, SIZE_PATTERN } from "./units.ts";
 
@@ -308,6 +309,9 @@ export const configSchema = z
       .prefault({})
       .describe("Drift detection for managed files (config, constitution, briefs)"),
     simulator: simulatorSchema.optional(),
+    oversight: oversightSchema.prefault({}),
+    alerts: z.array(alertChannelSchema).prefault([]).describe("Where oversight's alerts go"),
+    repos: z.array(repoSchema).prefault([]).describe("Repositories oversight audits and the gate guards"),
   })
   .superRefine((config, ctx) => {
     for (const issue of configIssues(config)) ctx.addIssue({ code: "custom", ...issue });
@@ -321,6 +325,9 @@ export function configIssues(config: unknown): CrossFieldIssue[] {
 export type FlotillaConfig = z.output<typeof configSchema>;
 export type AgentConfig = z.output<typeof agentSchema>;
 export type ConstitutionConfig = z.output<typeof constitutionSchema>;
+export type OversightConfig = z.output<typeof oversightSchema>;
+export type AlertChannelConfig = z.output<typeof alertChannelSchema>;
+export type RepoConfig = z.output<typeof repoSchema>;
 export type AgentKind = (typeof AGENT_KINDS)[number];
 export type PolicyScope = (typeof POLICY_SCOPES)[number];
 

@@ -39,11 +39,17 @@ export function providerSecretNames(config: FlotillaConfig): string[] {
   return [...names];
 }
 
-/** Names of every environment variable a secret reference of the config points at (providers and agents). */
+/**
+ * Names of every environment variable a secret reference of the config points at: providers, agents,
+ * alert channels and repositories' CI tokens.
+ */
 export function secretEnvNames(config: FlotillaConfig): string[] {
   const names = new Set(providerSecretNames(config));
-  for (const agent of config.agents)
-    for (const value of Object.values(agent.env))
-      if (isSecretRef(value) && "env" in value) names.add(value.env);
+  const refs = [
+    ...config.agents.flatMap((agent) => Object.values(agent.env)),
+    ...config.alerts.flatMap((channel) => [channel.url, channel.token]),
+    ...config.repos.map((repo) => repo.ci?.token),
+  ];
+  for (const ref of refs) if (isSecretRef(ref) && "env" in ref) names.add(ref.env);
   return [...names];
 }
