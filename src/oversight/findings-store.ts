@@ -193,7 +193,10 @@ export function openFindingsStore(path: string) {
     resolveUnreported(check: string, runId: number, now: number): number {
       return Number(statements.resolveStale.run(now, check, runId).changes);
     },
-    finishRun(run: Omit<RunRecord, "started" | "finished" | "outcome"> & { outcome: "ok" | "partial" }, now: number) {
+    finishRun(
+      run: Omit<RunRecord, "started" | "finished" | "outcome"> & { outcome: "ok" | "partial" },
+      now: number,
+    ) {
       statements.finishRun.run(
         now,
         run.outcome,
@@ -292,8 +295,10 @@ function migrate(db: DatabaseSync, path: string): void {
   }
 }
 
-const numOrNull = (v: SQLOutputValue | undefined): number | null => (v === null || v === undefined ? null : Number(v));
-const strOrNull = (v: SQLOutputValue | undefined): string | null => (v === null || v === undefined ? null : String(v));
+const numOrNull = (v: SQLOutputValue | undefined): number | null =>
+  v === null || v === undefined ? null : Number(v);
+const strOrNull = (v: SQLOutputValue | undefined): string | null =>
+  v === null || v === undefined ? null : String(v);
 
 function toFinding(row: Record<string, SQLOutputValue>): StoredFinding {
   const agent = String(row.agent);

@@ -8,7 +8,12 @@ import type { Store } from "../ledger/store.ts";
 import type { AgentStatus } from "../supervisor/agent-runner.ts";
 import type { Check, CheckContext } from "./check.ts";
 import type { Finding, FindingDraft } from "./finding.ts";
-import { type FindingsStore, openFindingsStore, type RunRecord, type StoredFinding } from "./findings-store.ts";
+import {
+  type FindingsStore,
+  openFindingsStore,
+  type RunRecord,
+  type StoredFinding,
+} from "./findings-store.ts";
 import { draftPenalty } from "./penalty-draft.ts";
 
 /** What one run did. */
@@ -60,6 +65,7 @@ export function createOversight(options: OversightOptions) {
   let running: Promise<RunResult> | undefined;
   let timer: NodeJS.Timeout | undefined;
   let started = false;
+  let startedAt: number | null = null;
   let closed = false;
 
   async function runChecks(): Promise<RunResult> {
@@ -197,6 +203,7 @@ export function createOversight(options: OversightOptions) {
     start(): void {
       if (started) return;
       started = true;
+      startedAt = now();
       schedule();
     },
     /** Restarts the wait with the config's current interval (after a config apply). */
@@ -206,6 +213,8 @@ export function createOversight(options: OversightOptions) {
       schedule();
     },
     store,
+    /** When start() was called (ms since the epoch), or null before: the heartbeat counts from here too. */
+    startedAt: (): number | null => startedAt,
     /** Stops the schedule, waits for a pass in flight, closes the store. */
     async close(): Promise<void> {
       closed = true;

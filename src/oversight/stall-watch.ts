@@ -27,7 +27,8 @@ export function createStallWatch(options: StallWatchOptions) {
     if (!options.enabled()) return undefined;
     const every = options.every();
     const last = options.store.lastRun();
-    const lastAt = last?.finished ?? options.since;
+    // A run of an earlier daemon counts from this daemon's start: the first run here is due within two intervals.
+    const lastAt = Math.max(last?.finished ?? 0, options.since);
     const late = now() - lastAt;
     if (late <= 2 * every) return undefined;
     const draft: FindingDraft = {

@@ -245,7 +245,10 @@ test(
     );
     assert.ok(atOnce >= 1_000, `past the cap closed at once (${atOnce})`);
     assert.ok(longest >= HEADERS_TIMEOUT_MS - 100, "idle connections under the cap wait for the deadline");
-    assert.ok(longest < HEADERS_TIMEOUT_MS + 1_500, `no idle connection outlives the deadline (${longest} ms)`);
+    assert.ok(
+      longest < HEADERS_TIMEOUT_MS + 1_500,
+      `no idle connection outlives the deadline (${longest} ms)`,
+    );
     assert.ok(rss < RSS_LIMIT_MB);
     assert.ok(gw.alive());
     assert.ok((await otherAgentMs(gw)) < 1_000, "served once the idle ones are gone");

@@ -12,7 +12,13 @@ const DAY_MS = 86_400_000;
 /** Fewest requests in a run before a fallback share means anything. */
 const MIN_REQUESTS_FOR_SHARE = 4;
 
-function draft(agent: string, key: string, severity: FindingDraft["severity"], evidence: string, suggestion: string) {
+function draft(
+  agent: string,
+  key: string,
+  severity: FindingDraft["severity"],
+  evidence: string,
+  suggestion: string,
+) {
   return { check: NAME, severity, agent, article: null, evidence, suggestion, key };
 }
 
@@ -79,7 +85,8 @@ function budgetBurn(context: CheckContext): FindingDraft[] {
     .query({ kind: "gateway.request", limit: 200_000 })
     .filter((e) => e.ts >= dayStart);
   const spent = new Map<string, number>();
-  for (const e of today) if (e.agent) spent.set(e.agent, (spent.get(e.agent) ?? 0) + Number(e.data.costUsd ?? 0));
+  for (const e of today)
+    if (e.agent) spent.set(e.agent, (spent.get(e.agent) ?? 0) + Number(e.data.costUsd ?? 0));
   // Pace over at least an hour, so the first requests after midnight do not look like a runaway.
   const elapsed = Math.max(context.now - dayStart, 3_600_000);
   const drafts: FindingDraft[] = [];

@@ -19,7 +19,9 @@ function downNow(context: CheckContext): FindingDraft[] {
     if (status.state !== "failed" && status.state !== "backoff") continue;
     const events = context.ledger.query({ agent: status.name, kind: `agent.${status.state}`, limit: 1 });
     const event = lastOf(events);
-    const exit = status.lastExit ? ` (last exit code ${status.lastExit.code}, signal ${status.lastExit.signal})` : "";
+    const exit = status.lastExit
+      ? ` (last exit code ${status.lastExit.code}, signal ${status.lastExit.signal})`
+      : "";
     const burst = event?.data.reason === "burst";
     drafts.push({
       check: NAME,

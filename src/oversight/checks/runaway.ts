@@ -14,7 +14,8 @@ const MIN_BURN_TOKENS = 10_000;
 /** Shortest history a baseline is taken from (ms). */
 const MIN_BASELINE_MS = 3_600_000;
 
-const tokensOf = (e: LedgerEvent): number => Number(e.data.inputTokens ?? 0) + Number(e.data.outputTokens ?? 0);
+const tokensOf = (e: LedgerEvent): number =>
+  Number(e.data.inputTokens ?? 0) + Number(e.data.outputTokens ?? 0);
 
 function loops(context: CheckContext, agent: string, events: LedgerEvent[]): FindingDraft[] {
   const threshold = context.config.oversight.thresholds.repeatedRequests;
