@@ -43,6 +43,9 @@ export interface OversightOptions {
   store?: FindingsStore;
 }
 
+/** Longest close() waits for a pass in flight before it closes the store anyway (ms): a hung check must not hang shutdown. */
+const CLOSE_WAIT_MS = 5_000;
+
 /** The check name of a check's own failure is its own name; the key tells it from its findings. */
 export const CHECK_ERROR_KEY = "check-error";
 
@@ -215,12 +218,21 @@ export function createOversight(options: OversightOptions) {
     store,
     /** When start() was called (ms since the epoch), or null before: the heartbeat counts from here too. */
     startedAt: (): number | null => startedAt,
-    /** Stops the schedule, waits for a pass in flight, closes the store. */
+    /** Stops the schedule, waits (up to 5 s) for a pass in flight, closes the store. */
     async close(): Promise<void> {
       closed = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
-      await running?.catch(() => undefined);
+      if (running) {
+        let wait: NodeJS.Timeout | undefined;
+        await Promise.race([
+          running.catch(() => undefined),
+          new Promise((resolve) => {
+            wait = setTimeout(resolve, CLOSE_WAIT_MS);
+          }),
+        ]);
+        clearTimeout(wait);
+      }
       store.close();
     },
   };
