@@ -221,3 +221,59 @@ ${simulatedGateway(gatewayPort, simPort)}agents:
   assert.notEqual(missing.code, 0);
   assert.match(missing.stderr, /no finding 9999/);
 });
+
+test("upstream 429s and a fallback-tier share through the real gateway are limits findings", async (t) => {
+  const [gatewayPort = 0, simPort = 0] = await freePorts(2);
+  const { file } = fleetDir(
+    t,
+    `version: 1
+stateDir: ./state
+oversight: { every: 1h, thresholds: { fallbackShare: 0.5 } }
+gateway: { listen: 127.0.0.1:${gatewayPort} }
+simulator:
+  listen: 127.0.0.1:${simPort}
+  keys:
+    sim-key: { rpm: 600, fault: { kind: rate_limited, retryAfterMs: 100 } }
+    sim-key-b: { rpm: 600 }
+providers:
+  - { id: busy, kind: openai, baseUrl: http://127.0.0.1:${simPort}/v1, keys: [{ env: SIM_KEY }] }
+  - { id: spare, kind: openai, baseUrl: http://127.0.0.1:${simPort}/v1, keys: [{ env: SIM_KEY_B }] }
+models:
+  main: [{ provider: busy, model: sim-small }, { provider: spare, model: sim-small, tier: fallback }]
+agents:
+  - { name: coder, model: main, command: ${IDLE}, workspace: ./ws/coder }
+`,
+  );
+  const up = await runCli(["up", "--detach", "-c", file], {
+    env: { ...process.env, SIM_KEY: "sim-key", SIM_KEY_B: "sim-key-b" },
+  });
+  assert.equal(up.code, 0, up.stderr);
+  await waitFor(async () => {
+    const rows = (await json<{ agents: Array<{ state: string }> }>(["status", "-c", file])).agents;
+    return rows.length > 0 && rows.every((r) => r.state === "running");
+  }, "the fleet running");
+  const key = (await runCli(["key", "show", "coder", "-c", file])).stdout.trim();
+  for (let i = 0; i < 6; i++) {
+    const res = await fetch(`http://127.0.0.1:${gatewayPort}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "main", messages: [{ role: "user", content: `question ${i}` }] }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    assert.equal(res.headers.get("x-flotilla-tier"), "fallback");
+  }
+  await waitFor(async () => {
+    const events = await json<{ events: unknown[] }>(["events", "--kind", "gateway.request", "-c", file]);
+    return events.events.length >= 6;
+  }, "6 gateway.request events");
+  const { findings } = await json<{ findings: FindingJson[] }>(["oversight", "run", "-c", file]);
+  const limits = findings.filter((f) => f.check === "limits" && f.agent === "coder");
+  assert.match(
+    limits.find((f) => /upstream 429/.test(f.evidence))?.evidence ?? "",
+    /^\d+ upstream 429\(s\) for coder's requests since the last run \(provider busy\): ledger events #\d+/,
+  );
+  assert.match(
+    limits.find((f) => /fallback tier/.test(f.evidence))?.evidence ?? "",
+    /^6 of coder's 6 requests \(100 %, threshold 50 %\) were answered by a fallback tier/,
+  );
+});
