@@ -69,6 +69,8 @@ export function createOversight(options: OversightOptions) {
   let timer: NodeJS.Timeout | undefined;
   let started = false;
   let startedAt: number | null = null;
+  /** When the scheduled run is due (real time, ms since the epoch), or null when none is scheduled. */
+  let dueAt: number | null = null;
   let closed = false;
 
   async function runChecks(): Promise<RunResult> {
@@ -173,12 +175,15 @@ export function createOversight(options: OversightOptions) {
 
   function schedule(): void {
     if (closed || !started) return;
-    timer = setTimeout(tick, options.config().oversight.every);
+    const every = options.config().oversight.every;
+    dueAt = Date.now() + every;
+    timer = setTimeout(tick, every);
     timer.unref();
   }
 
   async function tick(): Promise<void> {
     timer = undefined;
+    dueAt = null;
     try {
       if (options.config().oversight.enabled) await runOnce();
     } catch (err) {
@@ -216,6 +221,8 @@ export function createOversight(options: OversightOptions) {
       schedule();
     },
     store,
+    /** When the next scheduled run is due (ms since the epoch), or null while one runs or before start(). */
+    nextRunAt: (): number | null => dueAt,
     /** When start() was called (ms since the epoch), or null before: the heartbeat counts from here too. */
     startedAt: (): number | null => startedAt,
     /** Stops the schedule, waits (up to 5 s) for a pass in flight, closes the store. */
@@ -223,6 +230,7 @@ export function createOversight(options: OversightOptions) {
       closed = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
+      dueAt = null;
       if (running) {
         let wait: NodeJS.Timeout | undefined;
         await Promise.race([

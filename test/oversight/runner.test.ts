@@ -4,7 +4,7 @@
  * auto-penalties, the stall watch.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
 import { loadConfig } from "../../src/config/load.ts";
@@ -17,7 +17,7 @@ import type { Finding } from "../../src/oversight/finding.ts";
 import { createOversight, type OversightOptions } from "../../src/oversight/runner.ts";
 import { createStallWatch } from "../../src/oversight/stall-watch.ts";
 import type { AgentStatus } from "../../src/supervisor/agent-runner.ts";
-import { FLEETS_DIR } from "../support/fleet.ts";
+import { FLEETS_DIR, waitFor } from "../support/fleet.ts";
 
 const HOUR = 3_600_000;
 const T0 = Date.UTC(2026, 11, 7, 12, 0, 0);
@@ -358,4 +358,55 @@ test("the stall watch raises oversight-stalled when no run finished in two inter
   const healthy = h.oversight({ checks: [] });
   await healthy.runOnce();
   assert.equal(healthy.store.get(stalled?.id ?? "")?.state, "resolved");
+});
+
+test("the schedule: runs every interval, never overlapping; a disabled pass skips its turn; a new interval counts at once", async (t) => {
+  const h = harness(t, "{ every: 100ms }");
+  const dir = h.dir;
+  writeFileSync(
+    join(dir, "off.yaml"),
+    readFileSync(join(dir, "flotilla.yaml"), "utf8").replace("every: 100ms", "every: 100ms, enabled: false"),
+  );
+  writeFileSync(
+    join(dir, "slow.yaml"),
+    readFileSync(join(dir, "flotilla.yaml"), "utf8").replace("every: 100ms", "every: 1h"),
+  );
+  const configs = {
+    on: h.config,
+    off: loadConfig(join(dir, "off.yaml")).config,
+    slow: loadConfig(join(dir, "slow.yaml")).config,
+  };
+  let current = configs.on;
+  let inFlight = 0;
+  let overlapped = false;
+  const slowCheck: Check = {
+    name: "slow",
+    async run() {
+      if (++inFlight > 1) overlapped = true;
+      // Longer than the interval: the next run must wait for this one.
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      inFlight--;
+      return [];
+    },
+  };
+  const o = h.oversight({ config: () => current, checks: [slowCheck], now: Date.now });
+  o.start();
+  const runs = () => h.ledger.query({ kind: "oversight.run" }).length;
+  await waitFor(() => runs() >= 3, "three scheduled runs");
+  assert.equal(overlapped, false, "runs never overlap");
+  current = configs.off;
+  const before = runs();
+  // Two turns pass (each reschedules), and neither runs while disabled.
+  for (let turn = 0; turn < 2; turn++) {
+    const due = await waitFor(() => o.nextRunAt() ?? undefined, "a scheduled turn");
+    await waitFor(() => o.nextRunAt() !== null && o.nextRunAt() !== due, "the next turn");
+  }
+  assert.ok(runs() <= before + 1, "at most the run already under way when it was disabled");
+  current = configs.slow;
+  o.reschedule();
+  const due = o.nextRunAt();
+  assert.ok(
+    due !== null && due - Date.now() > 3_500_000,
+    "the new interval applies to the wait now under way",
+  );
 });
