@@ -25,6 +25,9 @@ import { ensureGatewaySecret, virtualKey } from "./gateway/virtual-keys.ts";
 import { openSqliteStore } from "./ledger/sqlite-store.ts";
 import type { NewEvent, Store } from "./ledger/store.ts";
 import { createSupervisor } from "./supervisor/supervisor.ts";
+import { CHECKS } from "./oversight/checks/index.ts";
+import { createOversight } from "./oversight/runner.ts";
+import { createStallWatch } from "./oversight/stall-watch.ts";
 
 export interface DaemonOptions {
   loaded: LoadedConfig;
@@ -161,6 +164,7 @@ export async function startDaemon(options: DaemonOptions) {
       onCommitted: (next) => {
         drift.setInterval(next.loaded.config.drift.every);
         lastKnownGood.reset(next);
+        oversight.reschedule();
       },
     });
     current = () => migrator.running();
@@ -170,6 +174,28 @@ export async function startDaemon(options: DaemonOptions) {
         await migrator.close();
         lastKnownGood.close();
         drift.close();
+      },
+    });
+    // Oversight reads the ledger and the supervisor's status; it acts on nothing.
+    const oversight = createOversight({
+      config: () => current().loaded.config,
+      ledger: store,
+      status: () => supervisor.status(),
+      stateDir: config.stateDir,
+      checks: [...CHECKS],
+      acceptPenalty: (agent, draft) => constitution.addPenalty({ agent, ...draft }).id,
+    });
+    const stallWatch = createStallWatch({
+      store: oversight.store,
+      every: () => current().loaded.config.oversight.every,
+      enabled: () => current().loaded.config.oversight.enabled,
+      since: Date.now(),
+    });
+    closers.push({
+      name: "oversight",
+      close: async () => {
+        stallWatch.close();
+        await oversight.close();
       },
     });
     let stopping: Promise<string[]> | undefined;
@@ -195,6 +221,7 @@ export async function startDaemon(options: DaemonOptions) {
       constitution,
       agentKeys: () => agentKeys(current().loaded.config),
       keys: createKeyRotation({ config: () => current().loaded.config, supervisor, store }),
+      oversight: { oversight, config: () => current().loaded.config, constitution },
     });
     let url: string;
     try {
@@ -217,7 +244,9 @@ export async function startDaemon(options: DaemonOptions) {
     supervisor.startAll();
     drift.start();
     lastKnownGood.reset();
-    return { url, supervisor, store, orphans, migrator, drift, stop, stopped };
+    oversight.start();
+    stallWatch.start();
+    return { url, supervisor, store, orphans, migrator, drift, oversight, stop, stopped };
   } catch (err) {
     await closeAll();
     throw err;

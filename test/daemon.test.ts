@@ -66,7 +66,7 @@ test("the API refuses calls without the token, and stop closes api → migration
   assert.deepEqual(kinds.slice(0, 2), ["agent.starting", "agent.running"]);
 
   const order = await daemon.stop();
-  assert.deepEqual(order, ["api", "migrations", "supervisor", "ledger", "daemon-files"]);
+  assert.deepEqual(order, ["api", "oversight", "migrations", "supervisor", "ledger", "daemon-files"]);
   assert.equal(pidAlive(agent.pid ?? 0), false);
   assert.equal(existsSync(join(stateDir, "daemon.json")), false);
   await assert.rejects(fetch(`${daemon.url}/healthz`));

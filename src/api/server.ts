@@ -11,6 +11,7 @@ import { createUsageSampler, type UsageSampler } from "../supervisor/resource-us
 import { callerOf, requireAgent, requireOperator } from "./auth.ts";
 import { readJson } from "./request.ts";
 import { constitutionRoute, reportViolation } from "./constitution-routes.ts";
+import { type OversightRouteDeps, oversightRoute, oversightStatus } from "./oversight-routes.ts";
 
 // Not an ESM import: that would build node:http's whole namespace and load undici (about 13 MB RSS).
 const { createServer } = process.getBuiltinModule("node:http");
@@ -29,6 +30,8 @@ export interface ApiDeps {
   agentKeys?: () => Record<string, string>;
   /** Key rotation (POST /v1/agents/:name/key/rotate); without it that route answers 404. */
   keys?: KeyRotation;
+  /** The oversight pass (runs, findings, acknowledgements); without it those routes answer 404. */
+  oversight?: OversightRouteDeps;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -42,6 +45,7 @@ async function publicStatus(
   supervisor: Supervisor,
   constitution: Constitution | undefined,
   usage: UsageSampler,
+  oversight: OversightRouteDeps | undefined,
 ) {
   const strict = constitution?.strictModes() ?? new Map<string, unknown>();
   const statuses = supervisor.status();
@@ -66,6 +70,7 @@ async function publicStatus(
       isolation: s.isolation,
       strict: strict.has(s.name),
     })),
+    ...(oversight ? { oversight: oversightStatus(oversight) } : {}),
   };
 }
 
@@ -99,10 +104,15 @@ async function route(
   // Agent routes: the caller's own key, acting on that agent only.
   if (method === "POST" && url.pathname === "/v1/violations" && deps.constitution)
     return send(res, 201, await reportViolation(req, deps.constitution, requireAgent(caller)));
+  // Oversight's routes tell the operator from an agent themselves (an agent may only acknowledge).
+  if (deps.oversight) {
+    const body = await oversightRoute(req, url, caller, deps.oversight);
+    if (body !== undefined) return send(res, 200, body);
+  }
   // Everything else is the operator's.
   requireOperator(caller);
   if (method === "GET" && url.pathname === "/v1/status")
-    return send(res, 200, await publicStatus(deps.supervisor, deps.constitution, usage));
+    return send(res, 200, await publicStatus(deps.supervisor, deps.constitution, usage, deps.oversight));
   if (method === "GET" && url.pathname === "/v1/events") {
     const limit = Number(url.searchParams.get("limit") ?? 100);
     const agent = url.searchParams.get("agent") ?? undefined;

@@ -11,6 +11,7 @@ import { gatewayCommand } from "./gateway.ts";
 import { initCommand } from "./init.ts";
 import { keyCommand } from "./key.ts";
 import { logsCommand } from "./logs.ts";
+import { oversightCommand } from "./oversight.ts";
 import { penaltyCommand } from "./penalty.ts";
 import { policyCommand } from "./policy.ts";
 import { runAgentCommand } from "./run-agent.ts";
@@ -42,6 +43,7 @@ export const COMMANDS: Command[] = [
   keyCommand,
   constitutionCommand,
   penaltyCommand,
+  oversightCommand,
   policyCommand,
   gatewayCommand,
   simCommand,

@@ -6,9 +6,13 @@ import { FlotillaError } from "../errors.ts";
 import { changeConstitution, withConstitution } from "./constitution-access.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
+import { join } from "node:path";
+import type { FlotillaConfig } from "../config/schema.ts";
+import { acceptPenalty } from "../oversight/accept-penalty.ts";
+import { openFindingsStore, type StoredFinding } from "../oversight/findings-store.ts";
 
 const USAGE =
-  'flotilla penalty add --agent A --what "..." --why "..." --change "..." [--permanent] | list [--agent A] | clear-strict <agent> [-c FILE] [--json]';
+  'flotilla penalty add --agent A --what "..." --why "..." --change "..." [--permanent] | add --from-finding ID | list [--agent A] | clear-strict <agent> [-c FILE] [--json]';
 
 function renderPenalties(penalties: Penalty[], strict: Set<string>): string {
   const lines: string[] = [];
@@ -28,6 +32,28 @@ function renderPenalties(penalties: Penalty[], strict: Set<string>): string {
   return lines.join("\n");
 }
 
+/** Accepts the penalty a finding drafted: through the daemon while it runs, else on the files. */
+async function penaltyFromFinding(config: FlotillaConfig, id: string) {
+  if (!/^\d+$/.test(id))
+    throw new FlotillaError(
+      "FLOTILLA_E_USAGE",
+      `--from-finding takes a finding id (a number); usage: ${USAGE}`,
+    );
+  type Accepted = { penalty: Penalty; finding: StoredFinding };
+  return changeConstitution<Accepted>(
+    config,
+    (client) => client.post<Accepted>(`/v1/oversight/findings/${id}/penalty`),
+    (constitution) => {
+      const store = openFindingsStore(join(config.stateDir, "oversight.db"));
+      try {
+        return acceptPenalty(store, constitution, id) as Accepted;
+      } finally {
+        store.close();
+      }
+    },
+  );
+}
+
 const text = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
 
 export const penaltyCommand: Command = {
@@ -40,11 +66,21 @@ export const penaltyCommand: Command = {
     why: { type: "string" },
     change: { type: "string" },
     permanent: { type: "boolean" },
+    "from-finding": { type: "string" },
   },
   async run(input) {
     const [action, ...rest] = input.positionals;
     const { config } = loadForCli(input);
     const v = input.values;
+    if (action === "add" && v["from-finding"] !== undefined) {
+      const { penalty, finding } = await penaltyFromFinding(config, String(v["from-finding"]));
+      if (input.json) printJson({ penalty, finding });
+      else
+        print(
+          `recorded penalty #${penalty.id} for ${penalty.agent} from finding #${finding.id} (${finding.check}); it is in the agent's brief from its next start`,
+        );
+      return 0;
+    }
     if (action === "add") {
       const request = penaltyInputOf(v);
       const penalty = await changeConstitution(

@@ -7,6 +7,7 @@ import { useColour } from "./colour.ts";
 import { offlineStatus } from "./offline-status.ts";
 import { selfCommand } from "./self-command.ts";
 import { renderStatusTable, type StatusRow } from "./status-table.ts";
+import { heartbeatLine, type OversightHeartbeat } from "./oversight-render.ts";
 
 export const statusCommand: Command = {
   name: "status",
@@ -16,9 +17,16 @@ export const statusCommand: Command = {
     const { config } = loadForCli(input);
     const info = readDaemonInfo(config.stateDir);
     if (info?.api) {
-      const body = await connectDaemon(config.stateDir).get<{ agents: StatusRow[] }>("/v1/status");
+      const body = await connectDaemon(config.stateDir).get<{
+        agents: StatusRow[];
+        oversight?: OversightHeartbeat;
+      }>("/v1/status");
       if (input.json) printJson({ daemon: { pid: info.pid, api: info.api }, ...body });
-      else print(renderStatusTable(body.agents, Date.now(), useColour(process.stdout)));
+      else {
+        const colour = useColour(process.stdout);
+        const table = renderStatusTable(body.agents, Date.now(), colour);
+        print(body.oversight ? `${table}\n${heartbeatLine(body.oversight, Date.now(), colour)}` : table);
+      }
       return 0;
     }
     const agents = offlineStatus(config);

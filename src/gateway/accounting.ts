@@ -19,6 +19,8 @@ export interface RequestRecord {
   stream: boolean;
   /** Prompt tokens ÷ the model's context window. */
   contextPressure: number;
+  /** The last message's hash, for oversight's loop check (null when the request had no messages). */
+  fingerprint?: string | null;
 }
 
 const MILLION = 1_000_000;
@@ -84,6 +86,7 @@ export function createAccounting(config: FlotillaConfig, store: Store, clock: ()
           attempts: entry.attempts,
           stream: entry.stream,
           contextPressure: Math.round(entry.contextPressure * 1000) / 1000,
+          fingerprint: entry.fingerprint ?? null,
         },
       });
       return costUsd;

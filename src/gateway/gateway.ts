@@ -12,6 +12,7 @@ import { ClientGone, readCappedBody } from "./request-body.ts";
 import { normalizeRequest } from "./translate.ts";
 import { createKeyRing } from "./virtual-keys.ts";
 import { RequestCancel } from "./cancel-signal.ts";
+import { requestFingerprint } from "./request-fingerprint.ts";
 
 const ROUTES: Record<string, ClientFormat> = {
   "/v1/chat/completions": "openai",
@@ -177,6 +178,7 @@ export function createGateway(options: GatewayOptions) {
       accounting,
       event: event(agentName),
       started: Date.now(),
+      fingerprint: requestFingerprint(normalized.body),
     });
   }
 

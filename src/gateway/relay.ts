@@ -101,6 +101,7 @@ export async function relayResponse(o: RelayOptions): Promise<void> {
       attempts: o.attempts,
       stream: o.stream,
       contextPressure: o.contextPressure,
+      fingerprint: o.fingerprint,
     });
   }
 }

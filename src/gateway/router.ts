@@ -45,6 +45,8 @@ export interface RouteContext {
   accounting: Accounting;
   event: (kind: string, data: Record<string, unknown>) => void;
   started: number;
+  /** The last message's hash (request-fingerprint.ts), recorded for oversight's loop check. */
+  fingerprint: string | null;
 }
 
 const OUTPUT_RESERVE = 1_024; // tokens kept free for the answer when trimming a prompt

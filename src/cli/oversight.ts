@@ -1,0 +1,117 @@
+/**
+ * `flotilla oversight run|findings|ack|eval`: run the pass now, list findings newest first, acknowledge
+ * one, or score the judge against a labelled set (src/cli/oversight-eval.ts).
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { connectDaemon } from "../api/client.ts";
+import { readDaemonInfo } from "../api/daemon-files.ts";
+import type { FlotillaConfig } from "../config/schema.ts";
+import { FlotillaError } from "../errors.ts";
+import { FINDING_STATES } from "../oversight/finding.ts";
+import { openFindingsStore, type StoredFinding } from "../oversight/findings-store.ts";
+import type { RunResult } from "../oversight/runner.ts";
+import { type Command, type CommandInput, print, printJson } from "./command.ts";
+import { loadForCli } from "./load.ts";
+import { renderFinding, renderFindings, renderRun } from "./oversight-render.ts";
+
+const USAGE =
+  "flotilla oversight run | findings [--state open|acknowledged|resolved|all] [--agent NAME] | ack ID | eval FILE [-c FILE] [--json]";
+
+/** The judge's evaluation lives in a module of its own, loaded only for `eval`. */
+const EVAL_MODULE = "./oversight-eval.ts";
+
+interface EvalModule {
+  /** Runs `flotilla oversight eval FILE` (input.positionals: ["eval", FILE, ...]); returns the exit code. */
+  runOversightEval(input: CommandInput): Promise<number>;
+}
+
+async function readFindings(config: FlotillaConfig, state: string, agent: string | undefined) {
+  if (readDaemonInfo(config.stateDir)?.api) {
+    const params = new URLSearchParams({ state });
+    if (agent) params.set("agent", agent);
+    return (
+      await connectDaemon(config.stateDir).get<{ findings: StoredFinding[] }>(
+        `/v1/oversight/findings?${params}`,
+      )
+    ).findings;
+  }
+  // No daemon: read the file (WAL lets a reader run beside a writer).
+  const file = join(config.stateDir, "oversight.db");
+  if (!existsSync(file)) return [];
+  const store = openFindingsStore(file);
+  try {
+    return store.list({
+      ...(state === "all" ? {} : { state: state as StoredFinding["state"] }),
+      ...(agent ? { agent } : {}),
+    });
+  } finally {
+    store.close();
+  }
+}
+
+export const oversightCommand: Command = {
+  name: "oversight",
+  summary: "Run the oversight pass now, list its findings, acknowledge one, or evaluate the judge",
+  usage: USAGE,
+  options: { state: { type: "string" }, agent: { type: "string" } },
+  async run(input) {
+    const [action, ...rest] = input.positionals;
+    if (action === "eval") {
+      let module: EvalModule;
+      try {
+        module = (await import(EVAL_MODULE)) as EvalModule;
+      } catch (cause) {
+        if ((cause as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw cause;
+        throw new FlotillaError("FLOTILLA_E_USAGE", "oversight eval is not part of this build", { cause });
+      }
+      return module.runOversightEval(input);
+    }
+    const { config } = loadForCli(input);
+    if (action === "run") {
+      if (rest.length > 0)
+        throw new FlotillaError("FLOTILLA_E_USAGE", `run takes no arguments; usage: ${USAGE}`);
+      const result = await connectDaemon(config.stateDir).post<RunResult>("/v1/oversight/run");
+      if (input.json) printJson(result);
+      else print(renderRun(result.run, result.findings, result.durationMs));
+      return result.run.outcome === "ok" ? 0 : 1;
+    }
+    if (action === "findings") {
+      const state = typeof input.values.state === "string" ? input.values.state : "all";
+      if (state !== "all" && !(FINDING_STATES as readonly string[]).includes(state))
+        throw new FlotillaError(
+          "FLOTILLA_E_USAGE",
+          `--state must be open, acknowledged, resolved or all, not "${state}"; usage: ${USAGE}`,
+        );
+      const agent = typeof input.values.agent === "string" ? input.values.agent : undefined;
+      if (agent && !config.agents.some((a) => a.name === agent)) {
+        const known = config.agents.map((a) => a.name).join(", ") || "none";
+        throw new FlotillaError(
+          "FLOTILLA_E_UNKNOWN_AGENT",
+          `--agent: no agent named "${agent}" (agents: ${known})`,
+        );
+      }
+      const findings = await readFindings(config, state, agent);
+      if (input.json) printJson({ findings });
+      else print(renderFindings(findings));
+      return 0;
+    }
+    if (action === "ack") {
+      const [id] = rest;
+      if (!id || rest.length > 1 || !/^\d+$/.test(id))
+        throw new FlotillaError("FLOTILLA_E_USAGE", `name one finding id (a number); usage: ${USAGE}`);
+      const { finding } = await connectDaemon(config.stateDir).post<{ finding: StoredFinding }>(
+        `/v1/oversight/findings/${id}/ack`,
+      );
+      if (input.json) printJson({ finding });
+      else
+        print(
+          finding.state === "acknowledged"
+            ? `acknowledged finding #${id}\n${renderFinding(finding)}`
+            : `finding #${id} is ${finding.state}; nothing changed`,
+        );
+      return 0;
+    }
+    throw new FlotillaError("FLOTILLA_E_USAGE", `say run, findings, ack or eval; usage: ${USAGE}`);
+  },
+};
