@@ -22,6 +22,7 @@ export const ERROR_CODES = {
   FLOTILLA_E_APPLY_BUSY: "another config apply is in progress",
   FLOTILLA_E_APPLY_FAILED: "a config apply failed its health check and was rolled back",
   FLOTILLA_E_BACKUP_NOT_FOUND: "no backup has that id",
+  FLOTILLA_E_DELIVERY: "an alert or an injected message could not be delivered",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
