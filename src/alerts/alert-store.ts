@@ -148,6 +148,8 @@ export function openAlertStore(path: string) {
     oldest: db.prepare("SELECT * FROM queue ORDER BY id LIMIT 1"),
     nextAt: db.prepare("SELECT min(next_at) AS at FROM queue"),
     remove: db.prepare("DELETE FROM queue WHERE id = ?"),
+    channels: db.prepare("SELECT DISTINCT channel FROM queue"),
+    ofChannel: db.prepare("SELECT * FROM queue WHERE channel = ? ORDER BY id"),
     retry: db.prepare("UPDATE queue SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?"),
     throttleGet: db.prepare("SELECT last_at, held FROM throttle WHERE channel = ? AND finding = ?"),
     throttleSet: db.prepare(
@@ -182,6 +184,9 @@ export function openAlertStore(path: string) {
       return typeof at === "number" ? at : undefined;
     },
     remove: (id: number) => void q.remove.run(id),
+    /** Channels that have alerts queued. */
+    queuedChannels: () => (q.channels.all() as Array<{ channel: string }>).map((row) => row.channel),
+    ofChannel: (channel: string) => (q.ofChannel.all(channel) as unknown as QueueRow[]).map(toQueued),
     /** Records a failed attempt; error is a safe reason (no URL, no token). */
     retryAt: (id: number, nextAt: number, error: string) => void q.retry.run(nextAt, error, id),
     throttle(channel: string, finding: string): { lastAt: number; held: number } | undefined {

@@ -111,15 +111,14 @@ export function createDispatcher(options: DispatcherOptions) {
   async function pass(): Promise<PumpReport> {
     const report: PumpReport = { delivered: 0, failed: 0 };
     const channels = options.channels();
-    const byChannel = new Map<string, QueuedAlert[]>();
-    for (const item of store.due(now(), settings.batch)) {
-      if (!channels.has(item.channel)) {
+    for (const gone of store.queuedChannels().filter((id) => !channels.has(id)))
+      for (const item of store.ofChannel(gone)) {
         store.remove(item.id);
         record("alert.dropped", item, { reason: "the channel is no longer in the config" });
-        continue;
       }
+    const byChannel = new Map<string, QueuedAlert[]>();
+    for (const item of store.due(now(), settings.batch))
       byChannel.set(item.channel, [...(byChannel.get(item.channel) ?? []), item]);
-    }
     await Promise.all(
       [...byChannel].map(async ([id, items]) => {
         const channel = channels.get(id);
@@ -171,8 +170,10 @@ export function createDispatcher(options: DispatcherOptions) {
     offer,
     enqueue,
     pump,
-    /** Picks up what an earlier daemon left queued. */
-    start: schedule,
+    /** Picks up what an earlier daemon left queued (a channel no longer configured drops its alerts now). */
+    start: (): void => {
+      if (store.count() > 0) void pump();
+    },
     async close(): Promise<void> {
       closing.abort();
       clearTimeout(timer);
