@@ -192,6 +192,11 @@ test("telegram: an answer without ok: true is a failed delivery, even with a 2xx
   const report = await notifier.notify([finding()], { id: 1 });
   assert.equal(report.alerts.failed, 1);
   await waitFor(() => ledger.query({ kind: "alert.failed" }).length >= 2, "the retry to fail too");
+  assert.equal(
+    JSON.stringify(ledger.query({ limit: 1000 })).includes(SECRET),
+    false,
+    "a failure quotes no token",
+  );
   const errors = ledger.query({ kind: "alert.failed" }).map((e) => e.data.error);
   assert.deepEqual(errors.slice(0, 2), [
     "alerts.tg: the receiver answered 400",
