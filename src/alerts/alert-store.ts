@@ -122,9 +122,16 @@ function open(path: string): DatabaseSync {
     const version = Number(db.prepare("PRAGMA user_version").get()?.user_version ?? 0);
     if (version > MIGRATIONS.length)
       throw new Error(`schema version ${version} is newer than this Flotilla reads; upgrade Flotilla`);
-    db.exec("BEGIN IMMEDIATE");
-    for (const migration of MIGRATIONS.slice(version)) db.exec(migration);
-    db.exec(`PRAGMA user_version = ${MIGRATIONS.length}; COMMIT`);
+    if (version < MIGRATIONS.length) {
+      db.exec("BEGIN IMMEDIATE");
+      try {
+        for (const migration of MIGRATIONS.slice(version)) db.exec(migration);
+        db.exec(`PRAGMA user_version = ${MIGRATIONS.length}; COMMIT`);
+      } catch (err) {
+        db.exec("ROLLBACK");
+        throw err;
+      }
+    }
     return db;
   } catch (cause) {
     throw new FlotillaError(
@@ -151,6 +158,7 @@ export function openAlertStore(path: string) {
     channels: db.prepare("SELECT DISTINCT channel FROM queue"),
     ofChannel: db.prepare("SELECT * FROM queue WHERE channel = ? ORDER BY id"),
     retry: db.prepare("UPDATE queue SET attempts = attempts + 1, next_at = ?, last_error = ? WHERE id = ?"),
+    postpone: db.prepare("UPDATE queue SET next_at = max(next_at, ?) WHERE channel = ?"),
     throttleGet: db.prepare("SELECT last_at, held FROM throttle WHERE channel = ? AND finding = ?"),
     throttleSet: db.prepare(
       `INSERT INTO throttle (channel, finding, last_at, held) VALUES (?, ?, ?, ?)
@@ -187,6 +195,8 @@ export function openAlertStore(path: string) {
     /** Channels that have alerts queued. */
     queuedChannels: () => (q.channels.all() as Array<{ channel: string }>).map((row) => row.channel),
     ofChannel: (channel: string) => (q.ofChannel.all(channel) as unknown as QueueRow[]).map(toQueued),
+    /** Moves a channel's queued alerts to at least nextAt (its receiver just failed), counting no attempt. */
+    postponeChannel: (channel: string, nextAt: number) => void q.postpone.run(nextAt, channel),
     /** Records a failed attempt; error is a safe reason (no URL, no token). */
     retryAt: (id: number, nextAt: number, error: string) => void q.retry.run(nextAt, error, id),
     throttle(channel: string, finding: string): { lastAt: number; held: number } | undefined {

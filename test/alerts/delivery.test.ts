@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { FlotillaConfig } from "../../src/config/schema.ts";
@@ -180,6 +181,22 @@ test("the queue is bounded: past maxQueued the oldest alert is dropped and the d
     [findings[0]?.id, "the queue is full (3 alerts)"],
     [findings[1]?.id, "the queue is full (3 alerts)"],
   ]);
+  // One failure holds back the channel's other alerts too: its receiver is down for all of them.
+  assert.equal(ledger.query({ kind: "alert.failed" }).length, 1);
+  const queued = new DatabaseSync(join(stateDir, "alerts.db"), { readOnly: true });
+  const rows = queued.prepare("SELECT attempts, next_at FROM queue ORDER BY id").all() as Array<{
+    attempts: number;
+    next_at: number;
+  }>;
+  queued.close();
+  assert.deepEqual(
+    rows.map((r) => r.attempts),
+    [1, 0, 0],
+  );
+  assert.ok(
+    rows.every((r) => r.next_at > Date.now() + 30_000),
+    "every alert of the channel waits for the backoff",
+  );
   // A channel taken out of the config drops what it had queued, with a record.
   config = configOf(dir, "alerts: []\n");
   const later = createNotifier({

@@ -190,6 +190,19 @@ appendFileSync(${JSON.stringify(inbox)}, process.env.FLOTILLA_FINDING_ID + " " +
   assert.match(readFileSync(inbox, "utf8"), /^f-cmd boss\nFlotilla oversight, critical finding f-cmd/);
 });
 
+test("command: a program that does not exist is a failed injection that names it", async (t) => {
+  const { dir, stateDir, ledger } = notifierState(t);
+  const config = configOf(dir, `oversight: { inject: { command: [/nonexistent/tell-boss] } }\n`);
+  const notifier = createNotifier({ config: () => config, stateDir, ledger, secrets: {} });
+  t.after(() => notifier.close());
+  const report = await notifier.notify([finding({ severity: "critical" })], { id: 1 });
+  assert.equal(report.injections.failed.length, 1);
+  assert.equal(
+    ledger.query({ kind: "inject.failed" })[0]?.data.error,
+    "oversight.inject: cannot run /nonexistent/tell-boss (ENOENT)",
+  );
+});
+
 test("with the runner's findingState, an injection whose finding was resolved meanwhile stops", async (t) => {
   const { dir, stateDir, ledger } = notifierState(t);
   const inbox = join(dir, "inbox.txt");
