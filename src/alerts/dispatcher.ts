@@ -101,6 +101,8 @@ export function createDispatcher(options: DispatcherOptions) {
       const wait = backoffMs(attempts, settings);
       // FLOTILLA_E_DELIVERY and FLOTILLA_E_SECRET messages name the channel and the reference, never a value.
       const error = (err as Error).message;
+      // The channel's other alerts wait with it: its receiver is likely down for all of them.
+      store.postponeChannel(item.channel, now() + wait);
       store.retryAt(item.id, now() + wait, error);
       record("alert.failed", item, { attempt: attempts, error, retryInMs: wait });
       return false;
@@ -124,7 +126,6 @@ export function createDispatcher(options: DispatcherOptions) {
         const channel = channels.get(id);
         for (const item of items) {
           if (closing.signal.aborted || !channel) return;
-          // After a failure the rest of this channel waits too: the receiver is likely down for all of them.
           if (await attempt(item, channel)) report.delivered++;
           else {
             report.failed++;
