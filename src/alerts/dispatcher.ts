@@ -53,6 +53,8 @@ export function createDispatcher(options: DispatcherOptions) {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running: Promise<PumpReport> | undefined;
   let again = false;
+  /** The last pass took a whole batch: more may be due. */
+  let full = false;
 
   function record(kind: string, item: { channel: string; alert: Alert }, data: Record<string, unknown> = {}) {
     const { finding } = item.alert;
@@ -119,8 +121,9 @@ export function createDispatcher(options: DispatcherOptions) {
         record("alert.dropped", item, { reason: "the channel is no longer in the config" });
       }
     const byChannel = new Map<string, QueuedAlert[]>();
-    for (const item of store.due(now(), settings.batch))
-      byChannel.set(item.channel, [...(byChannel.get(item.channel) ?? []), item]);
+    const due = store.due(now(), settings.batch);
+    for (const item of due) byChannel.set(item.channel, [...(byChannel.get(item.channel) ?? []), item]);
+    full = due.length === settings.batch;
     await Promise.all(
       [...byChannel].map(async ([id, items]) => {
         const channel = channels.get(id);
@@ -153,12 +156,15 @@ export function createDispatcher(options: DispatcherOptions) {
     }
     running = (async () => {
       const total: PumpReport = { delivered: 0, failed: 0 };
+      let more: boolean;
       do {
         again = false;
         const report = await pass();
         total.delivered += report.delivered;
         total.failed += report.failed;
-      } while (again && !closing.signal.aborted);
+        // A whole batch went through: what else is due goes now, not at the next timer.
+        more = again || (full && report.failed === 0);
+      } while (more && !closing.signal.aborted);
       return total;
     })().finally(() => {
       running = undefined;

@@ -216,3 +216,20 @@ test("the queue is bounded: past maxQueued the oldest alert is dropped and the d
     "the channel is no longer in the config",
   );
 });
+
+test("a run with more alerts than one pass takes delivers them all before notify returns", async (t) => {
+  const receiver = await startReceiver(t);
+  const { dir, stateDir, ledger } = notifierState(t);
+  const config = hookConfig(dir);
+  const notifier = createNotifier({
+    config: () => config,
+    stateDir,
+    ledger,
+    secrets: { HOOK: `${receiver.url}/in` },
+    dispatch: { batch: 2 },
+  });
+  t.after(() => notifier.close());
+  const report = await notifier.notify([finding(), finding(), finding(), finding(), finding()], { id: 1 });
+  assert.deepEqual([report.alerts.queued, report.alerts.delivered], [5, 5]);
+  assert.equal(receiver.received.length, 5);
+});
