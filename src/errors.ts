@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   FLOTILLA_E_APPLY_FAILED: "a config apply failed its health check and was rolled back",
   FLOTILLA_E_BACKUP_NOT_FOUND: "no backup has that id",
   FLOTILLA_E_FINDING_NOT_FOUND: "no oversight finding has that id",
+  FLOTILLA_E_DELIVERY: "an alert or an injected message could not be delivered",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

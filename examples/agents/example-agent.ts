@@ -1,6 +1,11 @@
-/** The example agent: a dependency-free OpenAI-compatible HTTP agent with /health and scripted faults, for the demo, tests and drills. */
+/**
+ * The example agent: a dependency-free OpenAI-compatible HTTP agent with /health and scripted faults, for the
+ * demo, tests and drills. POST /v1/oversight takes Flotilla's injected findings (oversight.inject.url): they
+ * are logged to the session and put first in its next task.
+ */
 import { spawn } from "node:child_process";
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -28,7 +33,12 @@ interface AgentOptions {
   readonly faultAfterMs: number;
   readonly children: number;
   readonly upstream: Upstream | undefined;
+  /** FLOTILLA_AGENT_KEY: an injection must carry it, so another agent cannot forge one. */
+  readonly agentKey: string;
 }
+
+/** Findings oversight injected, by id, not yet put into a task. */
+type Inbox = Map<string, string>;
 
 interface ChatMessage {
   role: string;
@@ -36,6 +46,8 @@ interface ChatMessage {
 }
 
 interface ChatRequest {
+  /** Ids of the injected findings this task carries first. */
+  oversight: string[];
   model: string;
   messages: ChatMessage[];
   stream: boolean;
@@ -93,6 +105,7 @@ function readOptions(argv: string[], env: NodeJS.ProcessEnv): AgentOptions | str
     faultAfterMs,
     children,
     upstream: baseUrl && apiKey ? { baseUrl, apiKey, model: env.FLOTILLA_MODEL || undefined } : undefined,
+    agentKey: env.FLOTILLA_AGENT_KEY ?? "",
   });
 }
 
@@ -146,6 +159,7 @@ function parseChatRequest(body: unknown): ChatRequest | string {
   if (bad !== -1) return `messages[${bad}] must be an object with a string role`;
   const streamOptions = isObject(body.stream_options) ? body.stream_options : {};
   return {
+    oversight: [],
     model: typeof body.model === "string" && body.model ? body.model : "example",
     messages: messages as ChatMessage[],
     stream: body.stream === true,
@@ -226,8 +240,58 @@ function sendCompletion(res: ServerResponse, request: ChatRequest, answer: strin
   res.end("data: [DONE]\n\n");
 }
 
+/** The request with the inbox's findings first, as a system message the model reads before the task; the inbox is emptied. */
+function withOversight(request: ChatRequest, inbox: Inbox): ChatRequest {
+  if (inbox.size === 0) return request;
+  const content = `Oversight (address this before any other work):\n\n${[...inbox.values()].join("\n\n")}`;
+  const oversight = [...inbox.keys()];
+  inbox.clear();
+  return { ...request, oversight, messages: [{ role: "system", content }, ...request.messages] };
+}
+
+/** Whether the request carries this agent's own key (compared in constant time). */
+function fromFlotilla(options: AgentOptions, req: IncomingMessage): boolean {
+  const given = Buffer.from(String(req.headers.authorization ?? ""));
+  const expected = Buffer.from(`Bearer ${options.agentKey}`);
+  return options.agentKey !== "" && given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** POST /v1/oversight: an injected finding ({ message, finding: { id } }), logged to the session and queued for the next task. */
+async function injected(
+  options: AgentOptions,
+  inbox: Inbox,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  if (!fromFlotilla(options, req))
+    return sendError(res, 401, "an injection must carry this agent's FLOTILLA_AGENT_KEY as a bearer token");
+  const text = await readBody(req);
+  if (text === undefined) return sendError(res, 413, `the body is over ${MAX_BODY_BYTES} bytes`);
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return sendError(res, 400, "the body is not valid JSON");
+  }
+  const finding = isObject(body) && isObject(body.finding) ? body.finding : {};
+  if (!isObject(body) || typeof body.message !== "string" || typeof finding.id !== "string")
+    return sendError(res, 400, "the body must be { message: string, finding: { id: string } }");
+  inbox.set(finding.id, body.message);
+  mkdirSync(join(options.workspace, "sessions"), { recursive: true });
+  appendFileSync(
+    join(options.workspace, "sessions", "oversight.md"),
+    `## ${new Date().toISOString()} finding ${finding.id}\n\n${body.message}\n\n`,
+  );
+  send(res, 202, { ok: true, pending: inbox.size });
+}
+
 /** POST /v1/chat/completions: log the task to the session, think, write the answer to a work file, reply. */
-async function chat(options: AgentOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function chat(
+  options: AgentOptions,
+  inbox: Inbox,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const text = await readBody(req);
   if (text === undefined) return sendError(res, 413, `the body is over ${MAX_BODY_BYTES} bytes`);
   let parsed: unknown;
@@ -236,8 +300,9 @@ async function chat(options: AgentOptions, req: IncomingMessage, res: ServerResp
   } catch {
     return sendError(res, 400, "the body is not valid JSON");
   }
-  const request = parseChatRequest(parsed);
-  if (typeof request === "string") return sendError(res, 400, request);
+  const parsedRequest = parseChatRequest(parsed);
+  if (typeof parsedRequest === "string") return sendError(res, 400, parsedRequest);
+  const request = withOversight(parsedRequest, inbox);
   const header = req.headers["x-openclaw-session-key"] ?? req.headers["x-session-key"];
   const session =
     String(header ?? "")
@@ -252,7 +317,8 @@ async function chat(options: AgentOptions, req: IncomingMessage, res: ServerResp
     `## ${new Date().toISOString()} → ${workFile}\n\n${task}\n\n`,
   );
 
-  let answer = `Done: ${task.slice(0, TASK_PREVIEW_CHARS)}; notes in ${workFile}`;
+  const first = request.oversight.length > 0 ? `Oversight first: ${request.oversight.join(", ")}. ` : "";
+  let answer = `${first}Done: ${task.slice(0, TASK_PREVIEW_CHARS)}; notes in ${workFile}`;
   let usage: Usage | undefined;
   if (options.upstream) {
     const gone = new AbortController();
@@ -298,6 +364,7 @@ function runAgent(options: AgentOptions): void {
   let fault = "none";
   let pending: NodeJS.Timeout | undefined;
   let closing = false;
+  const inbox: Inbox = new Map();
 
   // Crash and exit act once; hang, unhealthy and ignore-term stay in force until switched off.
   const activate = (mode: string) => {
@@ -327,14 +394,22 @@ function runAgent(options: AgentOptions): void {
       };
       return send(res, body.ok ? 200 : 503, body.ok ? body : { ...body, fault });
     }
+    if (route === "POST /v1/oversight") {
+      injected(options, inbox, req, res).catch((err: Error) => res.destroy(err));
+      return;
+    }
     if (route === "POST /v1/chat/completions") {
-      chat(options, req, res).catch((err: Error) => {
+      chat(options, inbox, req, res).catch((err: Error) => {
         if (!res.headersSent) return sendError(res, 500, `example-agent: ${err.message}`, "server_error");
         res.destroy(err);
       });
       return;
     }
-    sendError(res, 404, `no route ${route}; try GET /health or POST /v1/chat/completions`);
+    sendError(
+      res,
+      404,
+      `no route ${route}; try GET /health, POST /v1/chat/completions or POST /v1/oversight`,
+    );
   });
 
   const setFault = (req: IncomingMessage, res: ServerResponse) => {

@@ -102,5 +102,63 @@ export function crossFieldIssues(config: unknown): CrossFieldIssue[] {
         message: "an http or tcp probe needs the agent's port; set port, or use { process: true }",
       });
   });
+  issues.push(...alertIssues(config, names));
+  return issues;
+}
+
+/** What each alert channel kind needs besides its kind. */
+const CHANNEL_NEEDS: Record<string, string[]> = {
+  webhook: ["url"],
+  slack: ["url"],
+  discord: ["url"],
+  telegram: ["token", "chatId"],
+  file: ["path"],
+  stdout: [],
+};
+
+/** Alert channels (what each kind needs, unique ids) and the oversight fields that name channels or agents. */
+function alertIssues(config: Loose, agentNames: Map<string, number>): CrossFieldIssue[] {
+  const issues: CrossFieldIssue[] = [];
+  const ids = new Map<string, number>();
+  records(config.alerts).forEach((channel, index) => {
+    const id = text(channel.id);
+    if (id !== undefined) {
+      const same = ids.get(id);
+      if (same !== undefined)
+        issues.push({
+          path: ["alerts", index, "id"],
+          message: `duplicate alert channel id "${id}" (also alerts.${same}); give each channel its own id`,
+        });
+      else ids.set(id, index);
+    }
+    const kind = text(channel.kind) ?? "";
+    for (const field of CHANNEL_NEEDS[kind] ?? [])
+      if (channel[field] === undefined)
+        issues.push({
+          path: ["alerts", index, field],
+          message: `a ${kind} channel needs ${field}${field === "url" || field === "token" ? " (a secret reference, { env: NAME } or { file: path })" : ""}`,
+        });
+  });
+  const oversight = isRecord(config.oversight) ? config.oversight : {};
+  if (Array.isArray(oversight.alerts))
+    oversight.alerts.forEach((id: unknown, index) => {
+      if (typeof id === "string" && !ids.has(id))
+        issues.push({
+          path: ["oversight", "alerts", index],
+          message: `no alert channel "${id}" (alerts: ${[...ids.keys()].join(", ") || "none"}); add it under alerts or fix the id`,
+        });
+    });
+  const inject = isRecord(oversight.inject) ? oversight.inject : {};
+  const agent = text(inject.agent);
+  if (agent !== undefined && !agentNames.has(agent))
+    issues.push({
+      path: ["oversight", "inject", "agent"],
+      message: `no agent named "${agent}" (agents: ${[...agentNames.keys()].join(", ") || "none"})`,
+    });
+  if (inject.command !== undefined && inject.url !== undefined)
+    issues.push({
+      path: ["oversight", "inject", "url"],
+      message: "set command or url, not both: the message goes one way",
+    });
   return issues;
 }

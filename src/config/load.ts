@@ -246,6 +246,13 @@ export function resolveConfig(config: FlotillaConfig, file: string): LoadedConfi
     const secret = provider.auth?.clientSecret;
     if (secret && "file" in secret) secret.file = expandPath(secret.file, base);
   }
+  for (const channel of config.alerts) {
+    if (channel.path !== undefined) channel.path = expandPath(channel.path, base);
+    for (const ref of [channel.url, channel.token])
+      if (ref && "file" in ref) ref.file = expandPath(ref.file, base);
+  }
+  const injectToken = config.oversight.inject.token;
+  if (injectToken && "file" in injectToken) injectToken.file = expandPath(injectToken.file, base);
   return { file, config: deepFreeze(config) };
 }
 

@@ -28,6 +28,19 @@ const injectSchema = z
       .url()
       .optional()
       .describe("For agents other than OpenClaw: an endpoint that gets the message as a JSON POST"),
+    sessionKey: z
+      .string()
+      .min(1)
+      .prefault("main")
+      .describe("OpenClaw: the session the message goes into (x-openclaw-session-key)"),
+    token: secretRef
+      .optional()
+      .describe(
+        "OpenClaw: its gateway token, as a secret reference (default: the agent's OPENCLAW_GATEWAY_TOKEN)",
+      ),
+    timeout: duration("2m")
+      .prefault("2m")
+      .describe("How long one injection may take (an OpenClaw turn answers when the agent has read it)"),
     escalateAfter: count
       .prefault(3)
       .describe("Runs a critical finding may stay unacknowledged before it goes to the alert channels"),
@@ -108,12 +121,18 @@ export const alertChannelSchema = z
     url: secretRef.optional().describe("webhook, slack, discord: the URL, as a secret reference"),
     token: secretRef.optional().describe("telegram: the bot token, as a secret reference"),
     chatId: z.string().optional().describe("telegram: the chat to post to"),
+    apiUrl: z
+      .string()
+      .url()
+      .prefault("https://api.telegram.org")
+      .describe("telegram: the Bot API's base URL"),
     path: z.string().optional().describe("file: the file alerts are appended to"),
     minSeverity: z
       .enum(["info", "warning", "critical"])
       .prefault("warning")
       .describe("Findings below this severity are not sent here"),
     throttle: duration("30m").prefault("30m").describe("The same finding is sent again at most this often"),
+    timeout: duration("10s").prefault("10s").describe("How long one delivery may take before it is retried"),
   })
   .describe("One alert channel");
 

@@ -41,7 +41,7 @@ export function providerSecretNames(config: FlotillaConfig): string[] {
 
 /**
  * Names of every environment variable a secret reference of the config points at: providers, agents,
- * alert channels and repositories' CI tokens.
+ * alert channels, repositories' CI tokens and the injection's OpenClaw token.
  */
 export function secretEnvNames(config: FlotillaConfig): string[] {
   const names = new Set(providerSecretNames(config));
@@ -49,6 +49,7 @@ export function secretEnvNames(config: FlotillaConfig): string[] {
     ...config.agents.flatMap((agent) => Object.values(agent.env)),
     ...config.alerts.flatMap((channel) => [channel.url, channel.token]),
     ...config.repos.map((repo) => repo.ci?.token),
+    config.oversight.inject.token,
   ];
   for (const ref of refs) if (isSecretRef(ref) && "env" in ref) names.add(ref.env);
   return [...names];

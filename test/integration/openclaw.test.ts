@@ -3,60 +3,13 @@
  * dispatch through Flotilla's gateway, restarted after SIGKILL, stopped cleanly; exit 78 on a bad config.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { findByEnv } from "../../src/supervisor/process-tree.ts";
 import { instanceId } from "../../src/supervisor/supervisor.ts";
-import { fleetDir, freePorts, NODE, pidAlive, runCli, status, waitFor } from "../support/fleet.ts";
-import { ensureOpenClaw, openClawConfig } from "../support/openclaw.ts";
-
-const PROFILE = "fleet";
-
-function clawAgent(name: string, entry: string, port: number, home: string, extra = ""): string {
-  const env = {
-    OPENCLAW_HOME: home,
-    OPENCLAW_OFFLINE: "1",
-    OPENCLAW_DISABLE_BONJOUR: "1",
-    OPENCLAW_GATEWAY_TOKEN: "test-gateway-token",
-    // The sandbox keeps the real HOME read-only; OpenClaw writes caches under it.
-    HOME: home,
-  };
-  return `  - name: ${name}
-    command: [${JSON.stringify(NODE)}, ${JSON.stringify(entry)}, "--profile", "${PROFILE}", "gateway", "run", "--port", "${port}"]
-    port: ${port}
-    workspace: ${JSON.stringify(join(home, "workspace"))}
-    env: ${JSON.stringify(env)}
-    health: { http: /health, grace: 280s, interval: 1s, timeout: 3s }
-    stopTimeout: 20s
-    isolation: { writable: [${JSON.stringify(home)}] }
-${extra}`;
-}
-
-function writeOpenClawHome(
-  home: string,
-  upstreamPort: number,
-  config: unknown = openClawConfig(home, upstreamPort),
-): void {
-  mkdirSync(join(home, `.openclaw-${PROFILE}`), { recursive: true });
-  writeFileSync(
-    join(home, `.openclaw-${PROFILE}`, "openclaw.json"),
-    typeof config === "string" ? config : JSON.stringify(config, null, 2),
-  );
-}
-
-/** Flotilla's gateway in front of the simulator. */
-function gatewayBlock(gateway: number, sim: number): string {
-  return `gateway: { listen: 127.0.0.1:${gateway} }
-simulator:
-  listen: 127.0.0.1:${sim}
-  keys: { sim-key: { rpm: 600, tpm: 10000000 } }
-providers:
-  - { id: sim, kind: openai, baseUrl: http://127.0.0.1:${sim}/v1, keys: [{ env: SIM_KEY }] }
-models:
-  demo: [{ provider: sim, model: sim-large }]
-`;
-}
+import { fleetDir, freePorts, pidAlive, runCli, status, waitFor } from "../support/fleet.ts";
+import { clawAgent, ensureOpenClaw, gatewayBlock, writeOpenClawHome } from "../support/openclaw.ts";
 
 test(
   "a real OpenClaw gateway runs sandboxed: healthy, answers through Flotilla's gateway, restarted after SIGKILL, stopped with nothing left",
