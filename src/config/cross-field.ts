@@ -102,5 +102,40 @@ export function crossFieldIssues(config: unknown): CrossFieldIssue[] {
         message: "an http or tcp probe needs the agent's port; set port, or use { process: true }",
       });
   });
+  issues.push(...repoIssues(records(config.repos)));
+  return issues;
+}
+
+/** A repository's CI source must name what it needs: github a repo (and it must look like OWNER/NAME), command an argv. */
+function repoIssues(repos: Loose[]): CrossFieldIssue[] {
+  const issues: CrossFieldIssue[] = [];
+  repos.forEach((repo, index) => {
+    const ci = isRecord(repo.ci) ? repo.ci : undefined;
+    if (!ci) return;
+    if (ci.kind === "github") {
+      const name = text(ci.repo);
+      if (name === undefined)
+        issues.push({
+          path: ["repos", index, "ci", "repo"],
+          message: 'a github CI source needs repo: "OWNER/NAME" (the repository on GitHub)',
+        });
+      else if (!/^[\w.-]+\/[\w.-]+$/.test(name))
+        issues.push({
+          path: ["repos", index, "ci", "repo"],
+          message: `"${name}" is not OWNER/NAME; write it as on GitHub, such as acme/widgets`,
+        });
+      if (ci.command !== undefined)
+        issues.push({
+          path: ["repos", index, "ci", "command"],
+          message: "command is for kind: command; a github source reads results from the API",
+        });
+    }
+    if (ci.kind === "command" && ci.command === undefined)
+      issues.push({
+        path: ["repos", index, "ci", "command"],
+        message:
+          'a command CI source needs command: an argv run in a checkout of each commit, such as ["npm", "test"]',
+      });
+  });
   return issues;
 }

@@ -246,6 +246,11 @@ export function resolveConfig(config: FlotillaConfig, file: string): LoadedConfi
     const secret = provider.auth?.clientSecret;
     if (secret && "file" in secret) secret.file = expandPath(secret.file, base);
   }
+  for (const repo of config.repos) {
+    repo.path = expandPath(repo.path, base);
+    const token = repo.ci?.token;
+    if (token && "file" in token) token.file = expandPath(token.file, base);
+  }
   return { file, config: deepFreeze(config) };
 }
 
