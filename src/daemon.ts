@@ -195,6 +195,11 @@ export async function startDaemon(options: DaemonOptions) {
       constitution,
       agentKeys: () => agentKeys(current().loaded.config),
       keys: createKeyRotation({ config: () => current().loaded.config, supervisor, store }),
+      gate: {
+        config: () => current().loaded.config,
+        store,
+        ci: () => ({ stateDir: config.stateDir, secrets: current().wiring.secrets ?? {} }),
+      },
     });
     let url: string;
     try {

@@ -11,6 +11,7 @@ import { createUsageSampler, type UsageSampler } from "../supervisor/resource-us
 import { callerOf, requireAgent, requireOperator } from "./auth.ts";
 import { readJson } from "./request.ts";
 import { constitutionRoute, reportViolation } from "./constitution-routes.ts";
+import { type GateDeps, gateRoute } from "./gate-routes.ts";
 
 // Not an ESM import: that would build node:http's whole namespace and load undici (about 13 MB RSS).
 const { createServer } = process.getBuiltinModule("node:http");
@@ -29,6 +30,8 @@ export interface ApiDeps {
   agentKeys?: () => Record<string, string>;
   /** Key rotation (POST /v1/agents/:name/key/rotate); without it that route answers 404. */
   keys?: KeyRotation;
+  /** The code gate's routes (an agent's key or the token); without it they answer 404. */
+  gate?: GateDeps;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -99,6 +102,11 @@ async function route(
   // Agent routes: the caller's own key, acting on that agent only.
   if (method === "POST" && url.pathname === "/v1/violations" && deps.constitution)
     return send(res, 201, await reportViolation(req, deps.constitution, requireAgent(caller)));
+  // The gate's routes: the agent pushing (its own key) or the operator.
+  if (deps.gate && url.pathname.startsWith("/v1/gate/")) {
+    const body = await gateRoute(req, url.pathname, caller, deps.gate);
+    if (body !== undefined) return send(res, 200, body);
+  }
   // Everything else is the operator's.
   requireOperator(caller);
   if (method === "GET" && url.pathname === "/v1/status")

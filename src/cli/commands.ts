@@ -7,6 +7,7 @@ import { configCommand } from "./config.ts";
 import { demoCommand } from "./demo.ts";
 import { downCommand } from "./down.ts";
 import { eventsCommand } from "./events.ts";
+import { gateCommand } from "./gate.ts";
 import { gatewayCommand } from "./gateway.ts";
 import { initCommand } from "./init.ts";
 import { keyCommand } from "./key.ts";
@@ -42,6 +43,7 @@ export const COMMANDS: Command[] = [
   keyCommand,
   constitutionCommand,
   penaltyCommand,
+  gateCommand,
   policyCommand,
   gatewayCommand,
   simCommand,
