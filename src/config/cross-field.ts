@@ -114,10 +114,11 @@ function repoIssues(repos: Loose[]): CrossFieldIssue[] {
     if (!ci) return;
     if (ci.kind === "github") {
       const name = text(ci.repo);
+      // Reported at kind (which is there): a path that is missing would read as a bare "is required".
       if (name === undefined)
         issues.push({
-          path: ["repos", index, "ci", "repo"],
-          message: 'a github CI source needs repo: "OWNER/NAME" (the repository on GitHub)',
+          path: ["repos", index, "ci", "kind"],
+          message: `kind github needs repos.${index}.ci.repo: "OWNER/NAME" (the repository on GitHub); add it`,
         });
       else if (!/^[\w.-]+\/[\w.-]+$/.test(name))
         issues.push({
@@ -132,9 +133,9 @@ function repoIssues(repos: Loose[]): CrossFieldIssue[] {
     }
     if (ci.kind === "command" && ci.command === undefined)
       issues.push({
-        path: ["repos", index, "ci", "command"],
+        path: ["repos", index, "ci", "kind"],
         message:
-          'a command CI source needs command: an argv run in a checkout of each commit, such as ["npm", "test"]',
+          `kind command needs repos.${index}.ci.command: the argv run in a checkout of each commit, such as ["npm", "test"]; add it`,
       });
   });
   return issues;
