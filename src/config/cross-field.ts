@@ -134,8 +134,7 @@ function repoIssues(repos: Loose[]): CrossFieldIssue[] {
     if (ci.kind === "command" && ci.command === undefined)
       issues.push({
         path: ["repos", index, "ci", "kind"],
-        message:
-          `kind command needs repos.${index}.ci.command: the argv run in a checkout of each commit, such as ["npm", "test"]; add it`,
+        message: `kind command needs repos.${index}.ci.command: the argv run in a checkout of each commit, such as ["npm", "test"]; add it`,
       });
   });
   return issues;

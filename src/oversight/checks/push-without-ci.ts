@@ -127,7 +127,7 @@ export function createPushWithoutCiCheck(deps: CiSourceDeps): Check {
           draft({
             severity: "warning",
             agent: event.agent,
-            evidence: `ledger event ${event.id}: ${event.agent ?? "the operator"} pushed ${shas.join(", ") || "commits"} to ${String(event.data.repo ?? "a repository")} past the gate with --emergency "${String(event.data.reason ?? "")}" (refusal overridden: ${String(event.data.refusal ?? "none")})`,
+            evidence: `ledger event ${event.id}: ${event.agent ?? "the operator"} pushed ${shas.join(", ") || "commits"} to ${String(event.data.repo ?? "a repository")} past the gate with --emergency "${String(event.data.reason ?? "")}" (what the gate saw: ${String(event.data.refusal ?? "nothing recorded")})`,
             suggestion:
               "review the pushed commits now; an emergency override is a violation until someone has",
             key: `emergency:${event.id}`,

@@ -114,7 +114,7 @@ export async function checkPush(input: GateCheckInput): Promise<GateOutcome> {
       shas,
       ref,
       reason: input.emergency,
-      ...(refusal ? { refusal: `${refusal.rule}: ${refusal.reason}` } : {}),
+      refusal: `${refusal ? `${refusal.rule}: ${refusal.reason}` : "none by the content rules"}; CI and the tests were not run`,
     });
     return { ok: true, refusal, emergency: input.emergency, shas, agent };
   }
