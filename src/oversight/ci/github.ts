@@ -50,14 +50,14 @@ async function getJson(source: GithubSource, path: string): Promise<Record<strin
   }
   const chunks: Buffer[] = [];
   let size = 0;
+  // Leaving the loop early cancels the body (the iterator's return), so an oversized answer is not read on.
   for await (const chunk of res.body ?? []) {
     size += (chunk as Uint8Array).byteLength;
-    if (size > GITHUB_DEFAULTS.maxBytes) {
-      await res.body?.cancel();
-      throw new Unreachable(`${source.apiUrl}: an answer over ${GITHUB_DEFAULTS.maxBytes} bytes`);
-    }
+    if (size > GITHUB_DEFAULTS.maxBytes) break;
     chunks.push(Buffer.from(chunk as Uint8Array));
   }
+  if (size > GITHUB_DEFAULTS.maxBytes)
+    throw new Unreachable(`${source.apiUrl}: an answer over ${GITHUB_DEFAULTS.maxBytes} bytes`);
   try {
     const body: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
     if (body && typeof body === "object" && !Array.isArray(body)) return body as Record<string, unknown>;
