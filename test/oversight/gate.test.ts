@@ -100,6 +100,33 @@ repos:
     "#!/bin/sh\nexit 0\n",
   );
 
+  // The gate's routes need a key or the token; a record is always the key owner's.
+  const records = `${agentEnv.api}/v1/gate/records`;
+  const body = JSON.stringify({
+    kind: "passed",
+    remote,
+    shas: ["b".repeat(40)],
+    ref: "refs/heads/main",
+    agent: "someone-else",
+  });
+  const anonymous = await fetch(records, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body,
+  });
+  assert.equal(anonymous.status, 401);
+  const forged = await fetch(records, {
+    method: "POST",
+    headers: { authorization: `Bearer ${agentEnv.key}`, "content-type": "application/json" },
+    body,
+  });
+  assert.equal(forged.status, 200);
+  const claimed = (await events("gate.passed")).find((e) =>
+    (e.data.shas as string[]).includes("b".repeat(40)),
+  );
+  assert.equal(claimed?.agent, "coder");
+  assert.equal(claimed?.data.by, "coder");
+
   // A clean push as the agent goes through and is recorded for its commit.
   const clean = commit(
     clone,
