@@ -4,7 +4,7 @@
  * gateway answering on a fallback tier through the simulator.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -13,6 +13,7 @@ import { openSqliteStore } from "../../src/ledger/sqlite-store.ts";
 import { createChecks } from "../../src/oversight/checks/index.ts";
 import { fleetDir, freePorts, NODE, runCli, simulatedGateway, waitFor } from "../support/fleet.ts";
 import { bareRepo, cloneOf, commit, gitEnv, gitIn, sourceFiles } from "../support/git-repos.ts";
+import { fakeGithub } from "../support/github-api.ts";
 
 interface Row {
   id: number;
@@ -25,15 +26,21 @@ const RECORD_ENV = `require('fs').writeFileSync('agent-env.json', JSON.stringify
 const exitIfFile = (name: string) =>
   JSON.stringify([NODE, "-e", `process.exit(require("fs").existsSync(${JSON.stringify(name)}) ? 1 : 0)`]);
 
-/** `git push` with the hooks; its exit code and what the hooks printed. */
-function push(cwd: string, env: NodeJS.ProcessEnv, ...extra: string[]): { code: number; stderr: string } {
-  const result = spawnSync("git", ["push", ...extra, "origin", "main"], {
-    cwd,
-    env: gitEnv(env),
-    encoding: "utf8",
-    timeout: 120_000,
+/** `git push` with the hooks; its exit code and what the hooks printed (async: the test's own servers must answer meanwhile). */
+function push(
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  ...extra: string[]
+): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      "git",
+      ["push", ...extra, "origin", "main"],
+      { cwd, env: gitEnv(env), encoding: "utf8", timeout: 120_000 },
+      (err, _stdout, stderr) =>
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : 1) : 0, stderr }),
+    );
   });
-  return { code: result.status ?? 1, stderr: result.stderr };
 }
 
 test("the gate refuses each bad push with its reason, lets a clean one through, fails closed, and records what oversight needs", async (t) => {
@@ -133,7 +140,7 @@ repos:
     { ...sourceFiles(30, "  "), "src/parser.js": "export const parse = (s) => s.split(' ');\n" },
     "Add the parser and thirty modules",
   );
-  const passed = push(clone, asAgent);
+  const passed = await push(clone, asAgent);
   assert.equal(passed.code, 0, passed.stderr);
   assert.match(passed.stderr, /flotilla gate: push passes \(1 commits recorded\)/);
   assert.equal(remoteMain(), clean);
@@ -145,8 +152,8 @@ repos:
   );
 
   // Each push the gate should refuse is refused with one reason and how to comply; the remote is untouched.
-  const refused = (rule: string, reason: RegExp) => {
-    const result = push(clone, asAgent);
+  const refused = async (rule: string, reason: RegExp) => {
+    const result = await push(clone, asAgent);
     assert.notEqual(result.code, 0, `${rule}: the push went through`);
     assert.match(result.stderr, new RegExp(`push refused \\(${rule}\\): `));
     assert.match(result.stderr, reason);
@@ -155,21 +162,21 @@ repos:
     gitIn(clone, ["reset", "--quiet", "--hard", clean]);
   };
   commit(clone, { FAIL: "1\n" }, "Add the importer");
-  refused("ci", /CI for [0-9a-f]{10}, pushed to the protected branch main, is failure: .* exited 1/);
+  await refused("ci", /CI for [0-9a-f]{10}, pushed to the protected branch main, is failure: .* exited 1/);
   commit(clone, { TESTFAIL: "1\n" }, "Add the exporter");
   const standalone = await runCli(["gate", "check", clone, "--json", "-c", file]);
   assert.equal(standalone.code, 1);
   assert.equal((JSON.parse(standalone.stdout) as { refusal: { rule: string } }).refusal.rule, "tests");
-  refused("tests", /the repository's test command .* fails on the pushed commit: exit 1/);
+  await refused("tests", /the repository's test command .* fails on the pushed commit: exit 1/);
   commit(clone, sourceFiles(30, "    "), "Tidy up");
-  refused("mass-format", /30 files change in whitespace or layout only \(limit 20\)/);
+  await refused("mass-format", /30 files change in whitespace or layout only \(limit 20\)/);
   for (let i = 1; i <= 12; i++)
     commit(clone, { "notes.txt": `pass ${i}\n` }, `Improve the notes (pass ${i})`);
-  refused("noise", /12 near-identical small commits \(limit 10\)/);
+  await refused("noise", /12 near-identical small commits \(limit 10\)/);
   const many: Record<string, string> = {};
   for (let i = 0; i < 45; i++) many[`data/file-${i}.txt`] = `${i}\n`;
   commit(clone, many, "Add the fixtures");
-  refused("max-files", /touches 45 files, over the limit of 40/);
+  await refused("max-files", /touches 45 files, over the limit of 40/);
 
   // A commit after fallback output gets the trailer, is refused without review, and passes with it.
   const chat = await fetch(`http://127.0.0.1:${gatewayPort}/v1/chat/completions`, {
@@ -187,7 +194,7 @@ repos:
   gitIn(clone, ["add", "-A"]);
   gitIn(clone, ["commit", "--quiet", "-m", "Add the lexer"], asAgent);
   assert.match(gitIn(clone, ["log", "-1", "--format=%B"]), /^Flotilla-Tier: fallback$/m);
-  refused(
+  await refused(
     "unreviewed-fallback",
     /"Add the lexer" was written on a fallback model .* no Reviewed-by: trailer/,
   );
@@ -200,13 +207,13 @@ repos:
   );
   const message = gitIn(clone, ["log", "-1", "--format=%B"]);
   assert.equal(message.match(/Flotilla-Tier: fallback/g)?.length, 1);
-  const reviewed = push(clone, asAgent);
+  const reviewed = await push(clone, asAgent);
   assert.equal(reviewed.code, 0, reviewed.stderr);
   const lexer = remoteMain();
 
   // --emergency lets a refused push through and is recorded with its reason and what it overrode.
   const hotfix = commit(clone, { FAIL: "1\n" }, "Hotfix the importer");
-  const emergency = push(clone, { ...asAgent, FLOTILLA_GATE_EMERGENCY: "production is down" });
+  const emergency = await push(clone, { ...asAgent, FLOTILLA_GATE_EMERGENCY: "production is down" });
   assert.equal(emergency.code, 0, emergency.stderr);
   assert.match(
     emergency.stderr,
@@ -220,7 +227,7 @@ repos:
 
   // Fail closed: a daemon that cannot be reached, and a hook that crashes, refuse the push.
   commit(clone, { "src/util.js": "export {}\n" }, "Add util");
-  const unreachable = push(clone, {
+  const unreachable = await push(clone, {
     FLOTILLA_AGENT_KEY: agentEnv.key,
     FLOTILLA_API_URL: `http://127.0.0.1:${closedPort}`,
   });
@@ -232,7 +239,7 @@ repos:
   const hookFile = join(clone, ".git/hooks/pre-push");
   const hookText = readFileSync(hookFile, "utf8");
   writeFileSync(hookFile, hookText.replace(/bin\/flotilla\.js/, "bin/flotilla-moved.js"));
-  const crashed = push(clone, asAgent);
+  const crashed = await push(clone, asAgent);
   assert.notEqual(crashed.code, 0, "a hook that crashes refuses");
   assert.equal(remoteMain(), hotfix);
   const reinstalled = await runCli(["gate", "install", clone, "--json", "-c", file]);
@@ -243,7 +250,7 @@ repos:
 
   // --no-verify skips the hooks; the next run of the push check flags the commit (and the emergency).
   const skipped = gitIn(clone, ["rev-parse", "HEAD"]).trim();
-  assert.equal(push(clone, asAgent, "--no-verify").code, 0);
+  assert.equal((await push(clone, asAgent, "--no-verify")).code, 0);
   assert.equal(remoteMain(), skipped);
   const { config } = loadConfig(file);
   const store = openSqliteStore(join(config.stateDir, "ledger.db"));
@@ -270,4 +277,50 @@ repos:
   assert.match(emergencyFinding?.evidence ?? "", /--emergency "production is down"/);
   assert.ok(findings.some((f) => f.key === `ci:${hotfix}` && f.severity === "critical"));
   assert.ok(!findings.some((f) => f.key === `ci:${lexer}` || f.key === `ci:${clean}`));
+});
+
+test("with CI on GitHub, the daemon asks the API with its token, and a push to a protected branch waits for green", async (t) => {
+  const github = await fakeGithub(t, "acme/widgets");
+  const { dir, file } = fleetDir(
+    t,
+    `version: 1
+stateDir: ./state
+agents: []
+repos:
+  - path: ./remote.git
+    branches: [main]
+    ci: { kind: github, repo: acme/widgets, apiUrl: "${github.url}", token: { env: GATE_GH_TOKEN } }
+`,
+  );
+  const remote = bareRepo(join(dir, "remote.git"));
+  const clone = cloneOf(remote, join(dir, "clone"));
+  const up = await runCli(["up", "--detach", "-c", file], {
+    env: { ...process.env, GATE_GH_TOKEN: "ghp_gatetoken" },
+  });
+  assert.equal(up.code, 0, up.stderr);
+  assert.equal((await runCli(["gate", "install", clone, "-c", file])).code, 0);
+  const sha = commit(clone, { "a.txt": "1\n" }, "Add a");
+  // Pushed by the operator (no agent key in the environment): GitHub has no record of the commit yet.
+  const missing = await push(clone, {});
+  assert.notEqual(missing.code, 0);
+  assert.match(
+    missing.stderr,
+    /push refused \(ci\): CI for [0-9a-f]{10}, pushed to the protected branch main, is missing: GitHub acme\/widgets has no status or check run/,
+  );
+  // A feature branch is not protected: it goes through without asking GitHub.
+  const asked = github.auth.length;
+  const feature = await new Promise<number>((resolve) =>
+    execFile("git", ["push", "origin", "main:feature"], { cwd: clone, env: gitEnv() }, (err) =>
+      resolve(err ? 1 : 0),
+    ),
+  );
+  assert.equal(feature, 0);
+  assert.equal(github.auth.length, asked);
+  github.commits.set(sha, { checkRuns: [{ name: "test", status: "in_progress", conclusion: null }] });
+  assert.match((await push(clone, {})).stderr, /is pending: check run test: in_progress/);
+  github.commits.set(sha, { checkRuns: [{ name: "test", status: "completed", conclusion: "success" }] });
+  const green = await push(clone, {});
+  assert.equal(green.code, 0, green.stderr);
+  assert.equal(gitIn(remote, ["rev-parse", "main"]).trim(), sha);
+  assert.ok(github.auth.every((header) => header === "Bearer ghp_gatetoken"));
 });

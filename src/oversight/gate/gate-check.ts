@@ -53,8 +53,9 @@ async function judgeUpdate(input: GateCheckInput, remote: string, update: RefUpd
   const shas = contents.commits.map((c) => c.sha);
   let refusal = contents.commits.length > 0 ? contentRefusal(contents, context) : null;
   const repo = context.repo;
-  // Commands take time: an emergency skips them (what they would have said is not known).
-  if (refusal || !repo || input.emergency !== null || contents.commits.length === 0)
+  // Commands take time: an emergency skips them (what they would have said is not known). A tip with no
+  // new commits (already pushed to another branch) is still checked: it is new to this branch.
+  if (refusal || !repo || input.emergency !== null || update.localSha === update.remoteSha)
     return { refusal, shas, context };
   if (repo.branches.includes(branch) && repo.ci) {
     const result =
