@@ -102,6 +102,9 @@ test("one run of the repository checks catches each incident with its evidence",
     now - HOUR,
   );
 
+  // An agent's workspace that is a git work tree, with no HANDOFF.md at all.
+  const workspace = workTree(join(dir, "ws-coder"));
+  commit(workspace, { "notes.md": "scratch\n" }, "Scratch notes", now - HOUR);
   mkdirSync(join(dir, "plain-folder"));
   const ciCommand = JSON.stringify([
     NODE,
@@ -113,7 +116,9 @@ test("one run of the repository checks catches each incident with its evidence",
     file,
     `version: 1
 stateDir: ./state
-agents: []
+agents:
+  - { name: coder, command: ["${NODE}", "-e", "0"], workspace: ./ws-coder }
+  - { name: plain, command: ["${NODE}", "-e", "0"], workspace: ./plain-folder }
 repos:
   - { path: ./ci.git, ci: { kind: command, command: ${ciCommand} } }
   - { path: ./gh.git, ci: { kind: github, repo: acme/widgets, apiUrl: "${github.url}", token: { env: GH_TOKEN } } }
@@ -199,6 +204,14 @@ repos:
   );
   assert.match(of("handoff", `handoff:${stub}`)?.evidence ?? "", /is a stub/);
   assert.equal(of("handoff", `handoff:${current}`), undefined);
+  const missing = of("handoff", `handoff:${workspace}`);
+  assert.equal(missing?.agent, "coder");
+  assert.match(missing?.evidence ?? "", /coder's workspace .* has no HANDOFF\.md/);
+  assert.equal(
+    findings.filter((f) => f.check === "handoff").length,
+    3,
+    "a workspace that is not git is not checked",
+  );
   // Secrets stay out of findings.
   assert.ok(!JSON.stringify(findings).includes("ghp_testtoken123"));
 
