@@ -25,7 +25,7 @@ import { ensureGatewaySecret, virtualKey } from "./gateway/virtual-keys.ts";
 import { openSqliteStore } from "./ledger/sqlite-store.ts";
 import type { NewEvent, Store } from "./ledger/store.ts";
 import { createSupervisor } from "./supervisor/supervisor.ts";
-import { CHECKS } from "./oversight/checks/index.ts";
+import { createChecks } from "./oversight/checks/index.ts";
 import { createOversight } from "./oversight/runner.ts";
 import { createStallWatch } from "./oversight/stall-watch.ts";
 
@@ -182,7 +182,7 @@ export async function startDaemon(options: DaemonOptions) {
       ledger: store,
       status: () => supervisor.status(),
       stateDir: config.stateDir,
-      checks: [...CHECKS],
+      checks: createChecks({ stateDir: config.stateDir, secrets: initial.wiring.secrets ?? {} }),
       acceptPenalty: (agent, draft) => constitution.addPenalty({ agent, ...draft }).id,
     });
     const stallWatch = createStallWatch({
@@ -222,6 +222,11 @@ export async function startDaemon(options: DaemonOptions) {
       agentKeys: () => agentKeys(current().loaded.config),
       keys: createKeyRotation({ config: () => current().loaded.config, supervisor, store }),
       oversight: { oversight, config: () => current().loaded.config, constitution },
+      gate: {
+        config: () => current().loaded.config,
+        store,
+        ci: () => ({ stateDir: config.stateDir, secrets: current().wiring.secrets ?? {} }),
+      },
     });
     let url: string;
     try {

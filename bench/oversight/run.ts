@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../../src/config/load.ts";
 import { openSqliteStore } from "../../src/ledger/sqlite-store.ts";
 import type { Store } from "../../src/ledger/store.ts";
-import { CHECKS } from "../../src/oversight/checks/index.ts";
+import { createChecks } from "../../src/oversight/checks/index.ts";
 import { createOversight } from "../../src/oversight/runner.ts";
 import type { AgentStatus } from "../../src/supervisor/agent-runner.ts";
 
@@ -188,7 +188,7 @@ async function measureRun(busy: boolean) {
       ledger,
       status: running,
       stateDir: config.stateDir,
-      checks: [...CHECKS],
+      checks: createChecks({ stateDir: config.stateDir, secrets: {} }),
       now: () => now,
     });
     await oversight.runOnce();
@@ -266,7 +266,7 @@ for (let i = 0; i < REPEATS; i++) {
   rss.push(await rssBeside());
 }
 const summary = {
-  checks: CHECKS.map((c) => c.name),
+  checks: createChecks({ stateDir: "", secrets: {} }).map((c) => c.name),
   busy: {
     wallMsMedian: median(busy.map((r) => r.wallMs)),
     wallMs: busy.map((r) => r.wallMs),

@@ -12,6 +12,7 @@ import { callerOf, requireAgent, requireOperator } from "./auth.ts";
 import { readJson } from "./request.ts";
 import { constitutionRoute, reportViolation } from "./constitution-routes.ts";
 import { type OversightRouteDeps, oversightRoute, oversightStatus } from "./oversight-routes.ts";
+import { type GateDeps, gateRoute } from "./gate-routes.ts";
 
 // Not an ESM import: that would build node:http's whole namespace and load undici (about 13 MB RSS).
 const { createServer } = process.getBuiltinModule("node:http");
@@ -32,6 +33,8 @@ export interface ApiDeps {
   keys?: KeyRotation;
   /** The oversight pass (runs, findings, acknowledgements); without it those routes answer 404. */
   oversight?: OversightRouteDeps;
+  /** The code gate's routes (an agent's key or the token); without it they answer 404. */
+  gate?: GateDeps;
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {
@@ -107,6 +110,11 @@ async function route(
   // Oversight's routes tell the operator from an agent themselves (an agent may only acknowledge).
   if (deps.oversight) {
     const body = await oversightRoute(req, url, caller, deps.oversight);
+    if (body !== undefined) return send(res, 200, body);
+  }
+  // The gate's routes: the agent pushing (its own key) or the operator.
+  if (deps.gate && url.pathname.startsWith("/v1/gate/")) {
+    const body = await gateRoute(req, url.pathname, caller, deps.gate);
     if (body !== undefined) return send(res, 200, body);
   }
   // Everything else is the operator's.

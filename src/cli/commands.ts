@@ -7,6 +7,7 @@ import { configCommand } from "./config.ts";
 import { demoCommand } from "./demo.ts";
 import { downCommand } from "./down.ts";
 import { eventsCommand } from "./events.ts";
+import { gateCommand } from "./gate.ts";
 import { gatewayCommand } from "./gateway.ts";
 import { initCommand } from "./init.ts";
 import { keyCommand } from "./key.ts";
@@ -44,6 +45,7 @@ export const COMMANDS: Command[] = [
   constitutionCommand,
   penaltyCommand,
   oversightCommand,
+  gateCommand,
   policyCommand,
   gatewayCommand,
   simCommand,

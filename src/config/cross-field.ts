@@ -103,6 +103,7 @@ export function crossFieldIssues(config: unknown): CrossFieldIssue[] {
       });
   });
   issues.push(...alertIssues(config, names));
+  issues.push(...repoIssues(records(config.repos)));
   return issues;
 }
 
@@ -160,5 +161,39 @@ function alertIssues(config: Loose, agentNames: Map<string, number>): CrossField
       path: ["oversight", "inject", "url"],
       message: "set command or url, not both: the message goes one way",
     });
+  return issues;
+}
+
+/** A repository's CI source must name what it needs: github a repo (and it must look like OWNER/NAME), command an argv. */
+function repoIssues(repos: Loose[]): CrossFieldIssue[] {
+  const issues: CrossFieldIssue[] = [];
+  repos.forEach((repo, index) => {
+    const ci = isRecord(repo.ci) ? repo.ci : undefined;
+    if (!ci) return;
+    if (ci.kind === "github") {
+      const name = text(ci.repo);
+      // Reported at kind (which is there): a path that is missing would read as a bare "is required".
+      if (name === undefined)
+        issues.push({
+          path: ["repos", index, "ci", "kind"],
+          message: `kind github needs repos.${index}.ci.repo: "OWNER/NAME" (the repository on GitHub); add it`,
+        });
+      else if (!/^[\w.-]+\/[\w.-]+$/.test(name))
+        issues.push({
+          path: ["repos", index, "ci", "repo"],
+          message: `"${name}" is not OWNER/NAME; write it as on GitHub, such as acme/widgets`,
+        });
+      if (ci.command !== undefined)
+        issues.push({
+          path: ["repos", index, "ci", "command"],
+          message: "command is for kind: command; a github source reads results from the API",
+        });
+    }
+    if (ci.kind === "command" && ci.command === undefined)
+      issues.push({
+        path: ["repos", index, "ci", "kind"],
+        message: `kind command needs repos.${index}.ci.command: the argv run in a checkout of each commit, such as ["npm", "test"]; add it`,
+      });
+  });
   return issues;
 }

@@ -253,6 +253,11 @@ export function resolveConfig(config: FlotillaConfig, file: string): LoadedConfi
   }
   const injectToken = config.oversight.inject.token;
   if (injectToken && "file" in injectToken) injectToken.file = expandPath(injectToken.file, base);
+  for (const repo of config.repos) {
+    repo.path = expandPath(repo.path, base);
+    const token = repo.ci?.token;
+    if (token && "file" in token) token.file = expandPath(token.file, base);
+  }
   return { file, config: deepFreeze(config) };
 }
 

@@ -154,6 +154,9 @@ export const repoSchema = z
           .optional()
           .describe("command: argv run in a checkout of the commit; exit 0 is green"),
         timeout: duration("10m").prefault("10m").describe("command: how long one run may take"),
+        pendingGrace: duration("30m")
+          .prefault("30m")
+          .describe("How long a commit's CI may stay pending or unreported before that is a finding"),
       })
       .optional()
       .describe("Where the repository's CI results come from"),
@@ -162,5 +165,23 @@ export const repoSchema = z
       .min(1)
       .optional()
       .describe("The repository's local test command (argv), run by the pre-push gate"),
+    gate: z
+      .strictObject({
+        maxFiles: count
+          .optional()
+          .describe("Files one push may touch here (overrides oversight.thresholds.maxFiles)"),
+        formatFiles: count
+          .optional()
+          .describe(
+            "Format-only files one push may change here (overrides oversight.thresholds.formatFiles)",
+          ),
+        noiseCommits: count
+          .optional()
+          .describe(
+            "Near-identical commits one push may carry here (overrides oversight.thresholds.noiseCommits)",
+          ),
+      })
+      .prefault({})
+      .describe("The operator's overrides of the gate's limits for this repository (docs/gate.md)"),
   })
   .describe("A repository whose pushes oversight audits and the gate guards");

@@ -11,7 +11,7 @@ import { loadConfig } from "../../src/config/load.ts";
 import type { FlotillaConfig } from "../../src/config/schema.ts";
 import { openSqliteStore } from "../../src/ledger/sqlite-store.ts";
 import type { NewEvent, Store } from "../../src/ledger/store.ts";
-import { CHECKS } from "../../src/oversight/checks/index.ts";
+import { LEDGER_CHECKS } from "../../src/oversight/checks/index.ts";
 import type { Check } from "../../src/oversight/check.ts";
 import type { Finding } from "../../src/oversight/finding.ts";
 import { createOversight, type OversightOptions } from "../../src/oversight/runner.ts";
@@ -64,7 +64,7 @@ ${agentsYaml ?? "  - { name: coder, command: [node, a.js], workspace: ./ws }\n  
         ledger,
         status: () => [],
         stateDir: config.stateDir,
-        checks: [...CHECKS],
+        checks: [...LEDGER_CHECKS],
         now: () => clock.now,
         ...extra,
       });
@@ -240,7 +240,7 @@ test("a throwing check becomes a finding and the other checks still run", async 
       throw new Error("cannot read /nowhere");
     },
   };
-  const { run, findings } = await h.oversight({ checks: [broken, ...CHECKS] }).runOnce();
+  const { run, findings } = await h.oversight({ checks: [broken, ...LEDGER_CHECKS] }).runOnce();
   assert.equal(run.outcome, "partial");
   assert.deepEqual(run.errors, [{ check: "broken", message: "cannot read /nowhere" }]);
   const failed = findings.find((f) => f.check === "broken");
