@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   FLOTILLA_E_APPLY_BUSY: "another config apply is in progress",
   FLOTILLA_E_APPLY_FAILED: "a config apply failed its health check and was rolled back",
   FLOTILLA_E_BACKUP_NOT_FOUND: "no backup has that id",
+  FLOTILLA_E_EVAL_SET_INVALID: "a labelled set for oversight eval cannot be read or has a wrong line",
+  FLOTILLA_E_JUDGE_UNAVAILABLE: "the oversight judge cannot be asked (no model, no gateway, or it refused)",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

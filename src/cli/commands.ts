@@ -11,6 +11,7 @@ import { gatewayCommand } from "./gateway.ts";
 import { initCommand } from "./init.ts";
 import { keyCommand } from "./key.ts";
 import { logsCommand } from "./logs.ts";
+import { oversightCommand } from "./oversight.ts";
 import { penaltyCommand } from "./penalty.ts";
 import { policyCommand } from "./policy.ts";
 import { runAgentCommand } from "./run-agent.ts";
@@ -43,6 +44,7 @@ export const COMMANDS: Command[] = [
   constitutionCommand,
   penaltyCommand,
   policyCommand,
+  oversightCommand,
   gatewayCommand,
   simCommand,
   runAgentCommand,
