@@ -11,6 +11,8 @@ const OTHER_ROLE = /^[a-z][\w-]{0,20}:\s/i;
 const CLAIMS = [
   // "Done.", "All done!", "Everything is done", "Task complete."
   /^(?:(?:all|it'?s|everything(?:'s| is)?|the task is|task(?: is)?|work(?: is)?|this is)\s+)?(?:done|complete|completed|finished)\b/i,
+  // "Shipped.", "Fixed the login bug", "Deployed version 2.3"
+  /^(?:shipped|fixed|deployed|implemented)(?:[.!]?$|\s+(?:it|the|a|an|this|that|both|all|version|v?\d))/i,
   // "I've finished the report", "We have shipped it", "I fixed the bug"
   /\b(?:i|we)(?:'ve| have)?\s+(?:now\s+|just\s+|already\s+)?(?:done|completed|finished|shipped|fixed|deployed|implemented|resolved)\b/i,
   // "The fix is done", "It has been shipped", "The bug is now fixed"
@@ -22,7 +24,7 @@ const CLAIMS = [
 
 /** Words that make a sentence a plan, a condition or a denial rather than a claim. */
 const NOT_A_CLAIM =
-  /\b(?:not|no|never|n't|cannot|if|once|when|until|unless|after|before|will|would|should|could|might|going to|need to|needs to|have to|has to|let me know|yet|almost|nearly|partially|half)\b|n't\b/i;
+  /\b(?:not|no|never|n't|cannot|if|once|when|until|unless|after|before|will|would|should|could|might|going to|need to|needs to|have to|has to|let me know|yet|almost|nearly|partially|half|nothing)\b|n't\b/i;
 
 /** The agent's sentences in a transcript line, or none when the line is someone else's. */
 function agentSentences(line: string): string[] {

@@ -81,14 +81,13 @@ export function createDoneWithoutProofCheck(options: DoneWithoutProofOptions = {
           });
         const claims = completionClaims(transcript.text);
         if (claims.length === 0) continue;
+        const previous = reader.marks[agent.name];
         const since =
-          reader.marks[agent.name] ??
-          started.get(agent.name) ??
-          context.lastRunAt ??
-          now - DEFAULT_LOOKBACK_MS;
-        reader.marks[agent.name] = now;
+          previous?.at ?? started.get(agent.name) ?? context.lastRunAt ?? now - DEFAULT_LOOKBACK_MS;
         const commit = await commitSince(agent.workspace, since);
-        if (commit !== undefined) continue;
+        reader.marks[agent.name] = { at: now, ...(commit ? { commit } : {}) };
+        // A commit proves the claims after it once: the next claim needs a newer one.
+        if (commit !== undefined && commit !== previous?.commit) continue;
         if (await ciGreen(agent, since)) continue;
         for (const claim of claims) {
           if (changedArtifact(claim, agent.workspace, since) !== undefined) continue;

@@ -9,10 +9,17 @@ import { join } from "node:path";
 /** Where one reader stopped in one source. */
 export type Cursor = { offset: number } | { sessions: Record<string, number> };
 
-/** What one reader keeps between runs: its cursors by source id, and its own marks (such as times). */
+/** A reader's own note about an agent between runs, such as when it last claimed completion. */
+export interface Mark {
+  at: number;
+  /** The newest commit already counted as proof, so it does not prove a later claim too. */
+  commit?: string;
+}
+
+/** What one reader keeps between runs: its cursors by source id, and its marks by agent. */
 export interface ReaderState {
   cursors: Record<string, Cursor>;
-  marks: Record<string, number>;
+  marks: Record<string, Mark>;
 }
 
 function stateFile(stateDir: string, reader: string): string {

@@ -12,11 +12,15 @@ function offsetOf(cursor: Cursor | undefined): number {
   return cursor && "offset" in cursor ? cursor.offset : 0;
 }
 
-/** Where to cut a chunk: after its last newline, or (one line longer than the chunk) at a UTF-8 boundary. */
-function cutAt(chunk: Buffer, whole: boolean): number {
-  if (whole) return chunk.length;
+/**
+ * Where to cut a chunk: after its last newline (a line still being written waits for the next run), the
+ * end of the file when the chunk is one unterminated line, or (a line longer than the chunk) at a UTF-8
+ * boundary.
+ */
+function cutAt(chunk: Buffer, atEnd: boolean): number {
   const newline = chunk.lastIndexOf(0x0a);
   if (newline !== -1) return newline + 1;
+  if (atEnd) return chunk.length;
   let end = chunk.length;
   while (end > 0 && ((chunk[end] ?? 0) & 0xc0) === 0x80) end--;
   return end;

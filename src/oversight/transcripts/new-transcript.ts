@@ -3,7 +3,7 @@
  * last committed its cursors, bounded by a byte limit, with any source that cannot be read as a problem.
  */
 import type { AgentConfig, FlotillaConfig } from "../../config/schema.ts";
-import { type Cursor, type ReaderState, readReaderState, saveReaderState } from "./cursors.ts";
+import { type Cursor, type Mark, type ReaderState, readReaderState, saveReaderState } from "./cursors.ts";
 import { readSource, transcriptSources } from "./sources.ts";
 
 export interface NewTranscript {
@@ -25,7 +25,7 @@ export interface TranscriptReader {
   /** Saves the cursors of these agents' last reads (a check skips agents it could not handle). */
   commit(agents: readonly string[]): void;
   /** This reader's own marks (such as the time of an agent's last claim), saved with the cursors. */
-  marks: Record<string, number>;
+  marks: Record<string, Mark>;
 }
 
 export function transcriptReader(config: FlotillaConfig, reader: string): TranscriptReader {
