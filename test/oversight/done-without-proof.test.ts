@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
 import { validateConfigText } from "../../src/config/load.ts";
@@ -135,6 +135,12 @@ test("a named file that exists and changed is proof; a named file that does not 
   writeFileSync(join(workspace, "reports/pricing.md"), "table\n");
   say("Done: the table is in reports/pricing.md.");
   assert.deepEqual(await run(), []);
+  writeFileSync(join(workspace, "reports/old.md"), "last week's table\n");
+  const lastWeek = new Date(Date.now() - 7 * 24 * HOUR);
+  utimesSync(join(workspace, "reports/old.md"), lastWeek, lastWeek);
+  say("Done: the table is in reports/old.md.");
+  const stale = await run();
+  assert.equal(stale.length, 1, "a named file that did not change since the agent started proves nothing");
   say("Done: the chart is in reports/chart.png.");
   const findings = await run();
   assert.equal(findings.length, 1);
