@@ -110,6 +110,23 @@ oversight: { model: judge }
   assert.match(text.stdout, /^unsourced-claim\s+0\.67\s+0\.67\s+2\s+1\s+1$/m);
   assert.match(text.stdout, /^skipped-startup\s+1\.00\s+1\.00\s+2\s+0\s+0$/m);
   assert.match(text.stdout, /judge error in "made-up-and-extra": the judge's answer is not JSON/);
+
+  // The judge's calls are accounted to its own identity, apart from every agent.
+  const events = await runCli([
+    "events",
+    "--agent",
+    "oversight",
+    "--kind",
+    "gateway.request",
+    "--json",
+    "-c",
+    file,
+  ]);
+  assert.equal(events.code, 0, events.stderr);
+  const calls = (JSON.parse(events.stdout) as { events: Array<{ agent: string; data: { model: string } }> })
+    .events;
+  assert.equal(calls.length, 28, "two evals of 14 windows");
+  assert.ok(calls.every((e) => e.agent === "oversight" && e.data.model === "sim-small"));
 });
 
 test("oversight eval names the wrong line of a labelled set, and needs a judge model", async (t) => {
