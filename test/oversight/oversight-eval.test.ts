@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { allRunning, fleetDir, freePorts, NODE, ROOT, runCli } from "../support/fleet.ts";
+import { allRunning, fleetDir, freePorts, NODE, ROOT, runCli, waitFor } from "../support/fleet.ts";
 import { scratchDir, verdict } from "../support/oversight.ts";
 
 const SET = join(ROOT, "examples/oversight/judge-eval.jsonl");
@@ -112,20 +112,23 @@ oversight: { model: judge }
   assert.match(text.stdout, /judge error in "made-up-and-extra": the judge's answer is not JSON/);
 
   // The judge's calls are accounted to its own identity, apart from every agent.
-  const events = await runCli([
-    "events",
-    "--agent",
-    "oversight",
-    "--kind",
-    "gateway.request",
-    "--json",
-    "-c",
-    file,
-  ]);
-  assert.equal(events.code, 0, events.stderr);
-  const calls = (JSON.parse(events.stdout) as { events: Array<{ agent: string; data: { model: string } }> })
-    .events;
-  assert.equal(calls.length, 28, "two evals of 14 windows");
+  const calls = await waitFor(async () => {
+    const events = await runCli([
+      "events",
+      "--agent",
+      "oversight",
+      "--kind",
+      "gateway.request",
+      "--json",
+      "-c",
+      file,
+    ]);
+    assert.equal(events.code, 0, events.stderr);
+    const list = (JSON.parse(events.stdout) as { events: Array<{ agent: string; data: { model: string } }> })
+      .events;
+    return list.length >= 28 ? list : undefined;
+  }, "the ledger's record of the judge's 28 calls (two evals of 14 windows)");
+  assert.equal(calls.length, 28);
   assert.ok(calls.every((e) => e.agent === "oversight" && e.data.model === "sim-small"));
 });
 
