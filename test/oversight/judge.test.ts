@@ -70,6 +70,19 @@ test("the judge catches made-up pricing data, quoting the transcript, through th
 test("an idle fleet makes no judge call: empty transcript, no transcript, no judge model", async (t) => {
   const rig = await judgeRig(t, {});
   assert.deepEqual(await run(rig), []);
+  const blind = { ...rig.config, oversight: { ...rig.config.oversight, transcripts: {} } };
+  const notes = await createJudgeCheck({ gatewayUrl: rig.gw.url }).run(checkContext(blind, rig.gw.store));
+  assert.deepEqual(
+    notes.map((f) => [f.check, f.severity, f.agent, f.key]),
+    [["judge", "info", "coordinator", "no-transcript"]],
+    "a judge with nothing to read says so",
+  );
+  const leaderless = { ...rig.config, agents: [] };
+  const none = await createJudgeCheck({ gatewayUrl: rig.gw.url }).run(checkContext(leaderless, rig.gw.store));
+  assert.deepEqual(
+    none.map((f) => f.key),
+    ["no-coordinator"],
+  );
   assert.deepEqual(
     await judgeCheck.run(
       checkContext({ ...rig.config, oversight: { ...rig.config.oversight, model: undefined } }, rig.gw.store),

@@ -55,7 +55,18 @@ export function createJudgeCheck(options: JudgeCheckOptions = {}): Check {
       const { config } = context;
       const model = config.oversight.model;
       const agents = judgedAgents(config);
-      if (model === undefined || agents.length === 0) return [];
+      if (model === undefined) return [];
+      // A judge with nothing to read must say so: an evaluation that silently never runs is the failure to avoid.
+      if (agents.length === 0)
+        return [
+          judgeNote(
+            "info",
+            null,
+            "no-coordinator",
+            "the judge has no agent to read: no agent has role coordinator and oversight.inject.agent is not set",
+            "Give the coordinator role: coordinator, or unset oversight.model",
+          ),
+        ];
       const reader = transcriptReader(config, JUDGE_READER);
       const drafts: FindingDraft[] = [];
       const unavailable = (reason: string) =>
@@ -107,6 +118,16 @@ export function createJudgeCheck(options: JudgeCheckOptions = {}): Check {
               `transcript:${hashOf(problem)}`,
               problem,
               "Fix the transcript source so the judge can read it",
+            ),
+          );
+        if (!transcript.hasSource)
+          drafts.push(
+            judgeNote(
+              "info",
+              agent.name,
+              "no-transcript",
+              `the judge has no transcript of ${agent.name} to read (not OpenClaw, or OpenClaw has not run yet, and no oversight.transcripts.${agent.name})`,
+              `Set oversight.transcripts.${agent.name} to the file its harness writes its transcript to`,
             ),
           );
         if (transcript.text.trim() === "") {
