@@ -47,6 +47,7 @@ export const COMMANDS: Command[] = [
   oversightCommand,
   gateCommand,
   policyCommand,
+  oversightCommand,
   gatewayCommand,
   simCommand,
   runAgentCommand,

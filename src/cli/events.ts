@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { connectDaemon } from "../api/client.ts";
 import { readDaemonInfo } from "../api/daemon-files.ts";
+import { JUDGE_IDENTITY } from "../config/cross-field.ts";
 import type { FlotillaConfig } from "../config/schema.ts";
 import { parseDuration } from "../config/units.ts";
 import { FlotillaError } from "../errors.ts";
@@ -121,5 +122,9 @@ export const eventsCommand: Command = {
 
 /** The gateway and the simulator run as supervised processes and have events of their own. */
 function isFleetProcess(config: FlotillaConfig, name: string): boolean {
-  return (name === "gateway" && config.providers.length > 0) || (name === "simulator" && !!config.simulator);
+  return (
+    (name === "gateway" && config.providers.length > 0) ||
+    (name === "simulator" && !!config.simulator) ||
+    (name === JUDGE_IDENTITY && config.oversight.model !== undefined)
+  );
 }

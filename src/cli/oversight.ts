@@ -11,20 +11,13 @@ import { FlotillaError } from "../errors.ts";
 import { FINDING_STATES } from "../oversight/finding.ts";
 import { openFindingsStore, type StoredFinding } from "../oversight/findings-store.ts";
 import type { RunResult } from "../oversight/runner.ts";
-import { type Command, type CommandInput, print, printJson } from "./command.ts";
+import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
+import { OVERSIGHT_EVAL_OPTIONS, oversightEval } from "./oversight-eval.ts";
 import { renderFinding, renderFindings, renderRun } from "./oversight-render.ts";
 
 const USAGE =
-  "flotilla oversight run | findings [--state open|acknowledged|resolved|all] [--agent NAME] | ack ID | eval FILE [-c FILE] [--json]";
-
-/** The judge's evaluation lives in a module of its own, loaded only for `eval`. */
-const EVAL_MODULE = "./oversight-eval.ts";
-
-interface EvalModule {
-  /** Runs `flotilla oversight eval FILE` (input.positionals: ["eval", FILE, ...]); returns the exit code. */
-  runOversightEval(input: CommandInput): Promise<number>;
-}
+  "flotilla oversight run | findings [--state open|acknowledged|resolved|all] [--agent NAME] | ack ID | eval FILE [--model NAME] [-c FILE] [--json]";
 
 async function readFindings(config: FlotillaConfig, state: string, agent: string | undefined) {
   if (readDaemonInfo(config.stateDir)?.api) {
@@ -54,19 +47,10 @@ export const oversightCommand: Command = {
   name: "oversight",
   summary: "Run the oversight pass now, list its findings, acknowledge one, or evaluate the judge",
   usage: USAGE,
-  options: { state: { type: "string" }, agent: { type: "string" } },
+  options: { state: { type: "string" }, agent: { type: "string" }, ...OVERSIGHT_EVAL_OPTIONS },
   async run(input) {
     const [action, ...rest] = input.positionals;
-    if (action === "eval") {
-      let module: EvalModule;
-      try {
-        module = (await import(EVAL_MODULE)) as EvalModule;
-      } catch (cause) {
-        if ((cause as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw cause;
-        throw new FlotillaError("FLOTILLA_E_USAGE", "oversight eval is not part of this build", { cause });
-      }
-      return module.runOversightEval(input);
-    }
+    if (action === "eval") return oversightEval({ ...input, positionals: rest });
     const { config } = loadForCli(input);
     if (action === "run") {
       if (rest.length > 0)

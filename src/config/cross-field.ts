@@ -12,6 +12,9 @@ export interface CrossFieldIssue {
 
 type Loose = Record<string, unknown>;
 
+/** The gateway identity of the oversight judge: reserved, so no agent can hold its key or its accounts. */
+export const JUDGE_IDENTITY = "oversight";
+
 const isRecord = (value: unknown): value is Loose =>
   value !== null && typeof value === "object" && !Array.isArray(value);
 const records = (value: unknown): Loose[] =>
@@ -71,6 +74,11 @@ export function crossFieldIssues(config: unknown): CrossFieldIssue[] {
         path: ["agents", index, "name"],
         message: 'the name "gateway" is taken by Flotilla\'s own gateway process; rename this agent',
       });
+    if (agent.name === JUDGE_IDENTITY)
+      issues.push({
+        path: ["agents", index, "name"],
+        message: `the name "${JUDGE_IDENTITY}" is taken by the oversight judge's gateway identity; rename this agent`,
+      });
     if (agent.name === "simulator" && config.simulator !== undefined)
       issues.push({
         path: ["agents", index, "name"],
@@ -83,6 +91,7 @@ export function crossFieldIssues(config: unknown): CrossFieldIssue[] {
         message: `no logical model "${model}" (models: ${Object.keys(models).join(", ") || "none"}); define it under models`,
       });
   });
+  issues.push(...oversightIssues(config, agents, models));
   const constitution = isRecord(config.constitution) ? config.constitution : {};
   records(constitution.policies).forEach((policy, index) => {
     if (!Array.isArray(policy.agents)) return;
@@ -195,5 +204,51 @@ function repoIssues(repos: Loose[]): CrossFieldIssue[] {
         message: `kind command needs repos.${index}.ci.command: the argv run in a checkout of each commit, such as ["npm", "test"]; add it`,
       });
   });
+  return issues;
+}
+
+/** The first entry of a chain as "provider/model", or undefined. */
+function firstEntry(chain: unknown): string | undefined {
+  const [entry] = records(chain);
+  const provider = text(entry?.provider);
+  const model = text(entry?.model);
+  return provider !== undefined && model !== undefined ? `${provider}/${model}` : undefined;
+}
+
+/**
+ * Transcripts name known agents, and the judge must not grade its own model's text: oversight.model must
+ * name a defined logical model that resolves to something else than every coordinator's model (another
+ * name, and another first chain entry).
+ */
+function oversightIssues(config: Loose, agents: Loose[], models: Loose): CrossFieldIssue[] {
+  const oversight = isRecord(config.oversight) ? config.oversight : {};
+  const issues: CrossFieldIssue[] = [];
+  const names = new Set(agents.map((agent) => text(agent.name)));
+  for (const agent of Object.keys(isRecord(oversight.transcripts) ? oversight.transcripts : {}))
+    if (!names.has(agent))
+      issues.push({
+        path: ["oversight", "transcripts", agent],
+        message: `no agent named "${agent}" (agents: ${[...names].filter(Boolean).join(", ") || "none"})`,
+      });
+  const judge = text(oversight.model);
+  if (judge === undefined) return issues;
+  const path = ["oversight", "model"];
+  if (!(judge in models)) {
+    issues.push({
+      path,
+      message: `no logical model "${judge}" (models: ${Object.keys(models).join(", ") || "none"}); define it under models`,
+    });
+    return issues;
+  }
+  for (const agent of agents) {
+    const own = text(agent.model);
+    if (agent.role !== "coordinator" || own === undefined) continue;
+    const same = own === judge || (firstEntry(models[own]) ?? "") === firstEntry(models[judge]);
+    if (same)
+      issues.push({
+        path,
+        message: `"${judge}" resolves to the same model as the coordinator ${String(agent.name)}'s "${own}" (${firstEntry(models[judge]) ?? judge}); the judge must not grade its own model's work: pick a model whose first chain entry differs`,
+      });
+  }
   return issues;
 }

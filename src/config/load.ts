@@ -240,6 +240,8 @@ export function resolveConfig(config: FlotillaConfig, file: string): LoadedConfi
     for (const value of Object.values(agent.env))
       if (typeof value === "object" && "file" in value) value.file = expandPath(value.file, base);
   }
+  const transcripts = config.oversight.transcripts;
+  for (const [agent, path] of Object.entries(transcripts)) transcripts[agent] = expandPath(path, base);
   // Secret files are read by other processes with other working folders: make their paths absolute.
   for (const provider of config.providers) {
     for (const key of provider.keys) if ("file" in key) key.file = expandPath(key.file, base);

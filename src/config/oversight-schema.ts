@@ -91,6 +91,12 @@ export const oversightSchema = z
         "Logical model (a key of models) for the judge; must differ from the coordinator's; no judge without it",
       ),
     maxTokensPerRun: count.prefault(20_000).describe("Judge tokens (in and out) one run may spend"),
+    judgeTimeout: duration("30s")
+      .prefault("30s")
+      .describe("How long one judge call may take before the run notes the judge as unavailable"),
+    transcriptReadLimit: count
+      .prefault(262_144)
+      .describe("Transcript bytes one run reads per agent; the rest waits for the next run"),
     autoPenalty: z
       .boolean()
       .prefault(false)

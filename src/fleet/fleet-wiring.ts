@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { JUDGE_IDENTITY } from "../config/cross-field.ts";
 import type { LoadedConfig } from "../config/load.ts";
 import type { AgentConfig, FlotillaConfig } from "../config/schema.ts";
 import { providerSecretNames, secretEnvNames } from "../config/secrets.ts";
@@ -141,6 +142,7 @@ export function fleetWiring(loaded: LoadedConfig, env: NodeJS.ProcessEnv = proce
   ensureGatewaySecret(config.stateDir);
   // Every agent has a key, gateway or not (it also signs the agent's reports to the daemon): issue version 1 now.
   for (const agent of config.agents) keyEntry(config.stateDir, agent.name);
+  if (config.oversight.model) keyEntry(config.stateDir, JUDGE_IDENTITY);
   if (config.providers.length === 0) return { internal, agentEnv: {}, secrets, proxy };
   // The gateway's secrets reach it on its stdin (--secrets-stdin), never through its environment.
   internal.push(

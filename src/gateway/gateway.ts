@@ -1,5 +1,6 @@
 /** The gateway's request handler: identify the agent, check its budget, resolve its chain, and hand over to the router. */
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
+import { JUDGE_IDENTITY } from "../config/cross-field.ts";
 import type { FlotillaConfig } from "../config/schema.ts";
 import type { Store } from "../ledger/store.ts";
 import { createAccounting } from "./accounting.ts";
@@ -38,10 +39,11 @@ function presentedKey(req: IncomingMessage): string | undefined {
 
 export function createGateway(options: GatewayOptions) {
   const { config, store } = options;
-  const keyRing = createKeyRing(
-    config.stateDir,
-    config.agents.map((a) => a.name),
-  );
+  // The oversight judge has an identity of its own (a reserved name no agent can take), accounted apart.
+  const keyRing = createKeyRing(config.stateDir, [
+    ...config.agents.map((a) => a.name),
+    ...(config.oversight.model ? [JUDGE_IDENTITY] : []),
+  ]);
   const accounting = createAccounting(config, store);
   const gatewayEvent = (kind: string, data: Record<string, unknown>) => store.append({ kind, data });
   const runtimes = new Map(

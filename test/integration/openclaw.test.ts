@@ -6,6 +6,9 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { loadConfig } from "../../src/config/load.ts";
+import type { AgentConfig } from "../../src/config/schema.ts";
+import { transcriptReader } from "../../src/oversight/transcripts/new-transcript.ts";
 import { findByEnv } from "../../src/supervisor/process-tree.ts";
 import { instanceId } from "../../src/supervisor/supervisor.ts";
 import { fleetDir, freePorts, pidAlive, runCli, status, waitFor } from "../support/fleet.ts";
@@ -84,6 +87,15 @@ test(
       (JSON.parse(events.stdout) as { events: unknown[] }).events.length > 0,
       "the gateway recorded the model call under claw's virtual key",
     );
+    // Oversight reads what OpenClaw wrote: its transcript store, found from the agent's env and --profile.
+    const { config } = loadConfig(file);
+    const claw = config.agents.find((a) => a.name === "claw") as AgentConfig;
+    const transcript = await waitFor(() => {
+      const window = transcriptReader(config, "integration").read(claw, 1 << 20);
+      return window.text.includes("user: ping") ? window : undefined;
+    }, "oversight to read the dispatch from OpenClaw's transcript store");
+    assert.deepEqual(transcript.problems, []);
+    assert.ok(transcript.text.includes(`assistant: ${content ?? ""}`), transcript.text);
 
     process.kill(first.pid ?? 0, "SIGKILL");
     const second = await waitFor(

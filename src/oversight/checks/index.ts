@@ -3,7 +3,9 @@ import type { Check } from "../check.ts";
 import type { CiSourceDeps } from "../ci/ci-source.ts";
 import { commitNoiseCheck } from "./commit-noise.ts";
 import { configDriftCheck } from "./config-drift.ts";
+import { doneWithoutProofCheck } from "./done-without-proof.ts";
 import { handoffCheck } from "./handoff.ts";
+import { judgeCheck } from "./judge.ts";
 import { limitsCheck } from "./limits.ts";
 import { livenessCheck } from "./liveness.ts";
 import { massFormatCheck } from "./mass-format.ts";
@@ -21,7 +23,10 @@ export function createRepoChecks(deps: CheckDeps): Check[] {
   return [createPushWithoutCiCheck(deps), commitNoiseCheck, massFormatCheck, handoffCheck];
 }
 
+/** The checks that read agents' transcripts: claims of completion by code, the rest by the judge model. */
+export const TRANSCRIPT_CHECKS: readonly Check[] = [doneWithoutProofCheck, judgeCheck];
+
 /** Every check, built for this daemon. */
 export function createChecks(deps: CheckDeps): Check[] {
-  return [...LEDGER_CHECKS, ...createRepoChecks(deps)];
+  return [...LEDGER_CHECKS, ...createRepoChecks(deps), ...TRANSCRIPT_CHECKS];
 }
