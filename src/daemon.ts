@@ -26,6 +26,8 @@ import { openSqliteStore } from "./ledger/sqlite-store.ts";
 import type { NewEvent, Store } from "./ledger/store.ts";
 import { createSupervisor } from "./supervisor/supervisor.ts";
 import { createChecks } from "./oversight/checks/index.ts";
+import type { FindingState } from "./oversight/finding.ts";
+import { createNotifier } from "./oversight/notifier.ts";
 import { createOversight } from "./oversight/runner.ts";
 import { createStallWatch } from "./oversight/stall-watch.ts";
 
@@ -176,6 +178,16 @@ export async function startDaemon(options: DaemonOptions) {
         drift.close();
       },
     });
+    // Alerts and injection of what oversight finds; it starts delivering what an earlier daemon left queued.
+    let findingState: (id: string) => FindingState | undefined = () => undefined;
+    const notifier = createNotifier({
+      config: () => current().loaded.config,
+      stateDir: config.stateDir,
+      ledger: store,
+      secrets: initial.wiring.secrets ?? {},
+      findingState: (id) => findingState(id),
+    });
+    closers.push({ name: "alerts", close: () => notifier.close() });
     // Oversight reads the ledger and the supervisor's status; it acts on nothing.
     const oversight = createOversight({
       config: () => current().loaded.config,
@@ -184,11 +196,16 @@ export async function startDaemon(options: DaemonOptions) {
       stateDir: config.stateDir,
       checks: createChecks({ stateDir: config.stateDir, secrets: initial.wiring.secrets ?? {} }),
       acceptPenalty: (agent, draft) => constitution.addPenalty({ agent, ...draft }).id,
+      notify: (open, run) => notifier.notify(open, { id: run.run.id }),
     });
+    findingState = (id) => oversight.store.get(id)?.state;
+    let stallChecks = 0;
     const stallWatch = createStallWatch({
       store: oversight.store,
       every: () => current().loaded.config.oversight.every,
       enabled: () => current().loaded.config.oversight.enabled,
+      // Each stall check counts as a run of its own for the injector's re-send and escalation counts.
+      notify: (open) => notifier.notify(open, { id: -++stallChecks }),
       since: Date.now(),
     });
     closers.push({

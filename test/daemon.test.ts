@@ -9,7 +9,7 @@ import { validateConfigText } from "../src/config/load.ts";
 import { startDaemon } from "../src/daemon.ts";
 import { NODE, pidAlive, waitFor } from "./support/fleet.ts";
 
-test("the API refuses calls without the token, and stop closes api → migrations → supervisor → ledger → daemon files", async (t) => {
+test("the API refuses calls without the token, and stop closes api → oversight → alerts → migrations → supervisor → ledger → daemon files", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "flotilla-daemon-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const result = validateConfigText(
@@ -66,7 +66,15 @@ test("the API refuses calls without the token, and stop closes api → migration
   assert.deepEqual(kinds.slice(0, 2), ["agent.starting", "agent.running"]);
 
   const order = await daemon.stop();
-  assert.deepEqual(order, ["api", "oversight", "migrations", "supervisor", "ledger", "daemon-files"]);
+  assert.deepEqual(order, [
+    "api",
+    "oversight",
+    "alerts",
+    "migrations",
+    "supervisor",
+    "ledger",
+    "daemon-files",
+  ]);
   assert.equal(pidAlive(agent.pid ?? 0), false);
   assert.equal(existsSync(join(stateDir, "daemon.json")), false);
   await assert.rejects(fetch(`${daemon.url}/healthz`));
