@@ -41,7 +41,7 @@ async function ciFindings(
         severity: "warning",
         agent: null,
         evidence: `${repo.path} has no CI source (repos.${index}.ci), so no commit on ${repo.branches.join(", ")} can be green`,
-        suggestion: `configure repos.${index}.ci (kind github or command); see docs/oversight-repos.md`,
+        suggestion: `configure repos.${index}.ci (kind github or command); see docs/oversight.md`,
         key: `no-ci:${repo.path}`,
       }),
     ];
