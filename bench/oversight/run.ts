@@ -6,16 +6,21 @@
  * Usage: npm run bench:oversight [-- --repeats 3 --json]
  */
 import { execFile, execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../../src/config/load.ts";
+import { createGateway } from "../../src/gateway/gateway.ts";
+import { ensureGatewaySecret } from "../../src/gateway/virtual-keys.ts";
 import { openSqliteStore } from "../../src/ledger/sqlite-store.ts";
 import type { Store } from "../../src/ledger/store.ts";
 import { createChecks } from "../../src/oversight/checks/index.ts";
 import { createOversight } from "../../src/oversight/runner.ts";
+import { createSimulator } from "../../src/sim/simulator.ts";
 import type { AgentStatus } from "../../src/supervisor/agent-runner.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -66,8 +71,8 @@ function gitRepo(dir: string): string {
   return repo;
 }
 
-/** Six agents, a repo and a transcript; the history is written by `history`. */
-function fleet(dir: string) {
+/** Six agents, a repo and a transcript; the history is written by `history`. The judge runs `judge` on the simulator behind an in-process gateway. */
+function fleet(dir: string, simUrl: string) {
   const repo = gitRepo(dir);
   const transcript = join(dir, "coordinator.jsonl");
   const lines: string[] = [];
@@ -84,10 +89,16 @@ function fleet(dir: string) {
     join(dir, "flotilla.yaml"),
     `version: 1
 stateDir: ./state
-oversight: { every: 5m, transcripts: { coordinator: ${JSON.stringify(transcript)} } }
+gateway: { listen: "127.0.0.1:0" }
+providers:
+  - { id: sim, kind: openai, baseUrl: ${simUrl}/v1, keys: [{ env: BENCH_SIM_KEY }] }
+models:
+  main: [{ provider: sim, model: sim-large }]
+  judge: [{ provider: sim, model: sim-small }]
+oversight: { every: 5m, model: judge, transcripts: { coordinator: ${JSON.stringify(transcript)} } }
 repos: [{ path: ${JSON.stringify(repo)}, branches: [main] }]
 agents:
-${ROLES.map((r) => `  - { name: ${r}, role: ${r}, command: [node, a.js], workspace: ./ws/${r} }`).join("\n")}
+${ROLES.map((r) => `  - { name: ${r}, role: ${r}, model: main, command: [node, a.js], workspace: ./ws/${r} }`).join("\n")}
 `,
   );
   return loadConfig(join(dir, "flotilla.yaml")).config;
@@ -175,12 +186,50 @@ const running = (): AgentStatus[] =>
     isolation: "none",
   }));
 
-/** One measured run after a run one interval before; judge tokens are those the run's judge events record. */
+/** The coordinator's turns in the last interval: the judge has new transcript to read only on a busy one. */
+function busyTranscript(file: string): void {
+  const turns: string[] = [];
+  for (let i = 0; i < 30; i++)
+    turns.push(
+      JSON.stringify({
+        role: i % 2 ? "assistant" : "user",
+        content:
+          i % 2 ? `Done with step ${i}: the parser now keeps comments.` : `Next: step ${i} of the refactor.`,
+      }),
+    );
+  appendFileSync(file, `${turns.join("\n")}\n`);
+}
+
+/** The judge's calls and tokens since ledger event `sinceId`: the gateway records them under the judge's identity. */
+function judgeUse(ledger: Store, sinceId: number): { calls: number; tokens: number } {
+  const calls = ledger.query({ kind: "gateway.request", agent: "oversight", sinceId, limit: 10_000 });
+  const tokens = calls.reduce(
+    (sum, e) => sum + Number(e.data.inputTokens ?? 0) + Number(e.data.outputTokens ?? 0),
+    0,
+  );
+  return { calls: calls.length, tokens };
+}
+
+/** One measured run after a run one interval before, the judge answering through a real gateway. */
 async function measureRun(busy: boolean) {
   const dir = mkdtempSync(join(tmpdir(), "flotilla-bench-oversight-"));
+  const sim = createSimulator({
+    keys: { "sim-key": {} },
+    latency: { firstTokenMs: 0, jitterMs: 0 },
+    script: [{ reply: JSON.stringify({ findings: [] }) }],
+  });
+  process.env.BENCH_SIM_KEY = "sim-key";
+  let gatewayServer: Server | undefined;
   try {
-    const config = fleet(dir);
+    const config = fleet(dir, await sim.start());
+    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+    ensureGatewaySecret(config.stateDir);
     const ledger = openSqliteStore(join(config.stateDir, "ledger.db"));
+    const gateway = createGateway({ config, store: ledger });
+    gatewayServer = gateway.server();
+    const listening = gatewayServer;
+    await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
+    const gatewayUrl = `http://127.0.0.1:${(listening.address() as AddressInfo).port}`;
     let now = Date.now() - EVERY;
     history(ledger, now);
     const oversight = createOversight({
@@ -188,28 +237,36 @@ async function measureRun(busy: boolean) {
       ledger,
       status: running,
       stateDir: config.stateDir,
-      checks: createChecks({ stateDir: config.stateDir, secrets: {} }),
+      checks: createChecks({ stateDir: config.stateDir, secrets: {} }, { gatewayUrl }),
       now: () => now,
     });
     await oversight.runOnce();
     now += EVERY;
-    if (busy) busyInterval(ledger, now);
+    if (busy) {
+      busyInterval(ledger, now);
+      busyTranscript(config.oversight.transcripts.coordinator as string);
+    }
     ledger.flush();
     const before = ledger.query({ limit: 1 })[0]?.id ?? 0;
     const started = performance.now();
     const result = await oversight.runOnce();
     const wallMs = Math.round((performance.now() - started) * 10) / 10;
-    const judge = ledger.query({ kindPrefix: "oversight.judge", sinceId: before, limit: 10_000 });
-    const judgeTokens = judge.reduce(
-      (sum, e) => sum + Number(e.data.inputTokens ?? 0) + Number(e.data.outputTokens ?? 0),
-      0,
-    );
-    const judgeCalls = judge.filter((e) => e.kind === "oversight.judge_call").length;
+    const judge = judgeUse(ledger, before);
     const findings = result.findings.map((f) => `${f.check}:${f.key}`);
     await oversight.close();
+    await gateway.close();
     ledger.close();
-    return { wallMs, judgeCalls, judgeTokens, findings, outcome: result.run.outcome };
+    return {
+      wallMs,
+      judgeCalls: judge.calls,
+      judgeTokens: judge.tokens,
+      findings,
+      outcome: result.run.outcome,
+    };
   } finally {
+    gatewayServer?.closeAllConnections();
+    gatewayServer?.close();
+    await sim.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -5,7 +5,7 @@ import { commitNoiseCheck } from "./commit-noise.ts";
 import { configDriftCheck } from "./config-drift.ts";
 import { doneWithoutProofCheck } from "./done-without-proof.ts";
 import { handoffCheck } from "./handoff.ts";
-import { judgeCheck } from "./judge.ts";
+import { createJudgeCheck, type JudgeCheckOptions } from "./judge.ts";
 import { limitsCheck } from "./limits.ts";
 import { livenessCheck } from "./liveness.ts";
 import { massFormatCheck } from "./mass-format.ts";
@@ -23,10 +23,7 @@ export function createRepoChecks(deps: CheckDeps): Check[] {
   return [createPushWithoutCiCheck(deps), commitNoiseCheck, massFormatCheck, handoffCheck];
 }
 
-/** The checks that read agents' transcripts: claims of completion by code, the rest by the judge model. */
-export const TRANSCRIPT_CHECKS: readonly Check[] = [doneWithoutProofCheck, judgeCheck];
-
-/** Every check, built for this daemon. */
-export function createChecks(deps: CheckDeps): Check[] {
-  return [...LEDGER_CHECKS, ...createRepoChecks(deps), ...TRANSCRIPT_CHECKS];
+/** Every check, built for this daemon: the transcripts' last (claims of completion by code, the rest by the judge model). */
+export function createChecks(deps: CheckDeps, judge: JudgeCheckOptions = {}): Check[] {
+  return [...LEDGER_CHECKS, ...createRepoChecks(deps), doneWithoutProofCheck, createJudgeCheck(judge)];
 }
