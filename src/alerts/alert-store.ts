@@ -4,10 +4,7 @@
  * outlives the daemon, so a receiver that was down gets its alert after a restart. It holds no URL and no
  * token: those are resolved from the config at each send.
  */
-import { chmodSync, existsSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync } from "node:sqlite";
-import { FlotillaError } from "../errors.ts";
+import { openVersionedFile } from "../sqlite-file.ts";
 import type { Alert } from "./alert.ts";
 
 /** MIGRATIONS[i] brings the file to version i + 1 (PRAGMA user_version); only ever append. */
@@ -112,39 +109,9 @@ const toInjection = (row: InjectionRow): Injection => ({
   stopped: row.stopped,
 });
 
-function open(path: string): DatabaseSync {
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const fresh = !existsSync(path);
-    const db = new DatabaseSync(path);
-    if (fresh) chmodSync(path, 0o600);
-    db.exec("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL");
-    const version = Number(db.prepare("PRAGMA user_version").get()?.user_version ?? 0);
-    if (version > MIGRATIONS.length)
-      throw new Error(`schema version ${version} is newer than this Flotilla reads; upgrade Flotilla`);
-    if (version < MIGRATIONS.length) {
-      db.exec("BEGIN IMMEDIATE");
-      try {
-        for (const migration of MIGRATIONS.slice(version)) db.exec(migration);
-        db.exec(`PRAGMA user_version = ${MIGRATIONS.length}; COMMIT`);
-      } catch (err) {
-        db.exec("ROLLBACK");
-        throw err;
-      }
-    }
-    return db;
-  } catch (cause) {
-    throw new FlotillaError(
-      "FLOTILLA_E_STATE",
-      `${path}: cannot open the alert queue (${(cause as Error).message}); check its permissions or move it away`,
-      { cause },
-    );
-  }
-}
-
 /** Opens (creating and migrating) the store at path; statements are prepared once. */
 export function openAlertStore(path: string) {
-  const db = open(path);
+  const db = openVersionedFile(path, { what: "the alert queue", migrations: MIGRATIONS });
   const q = {
     insert: db.prepare(
       "INSERT INTO queue (channel, finding, alert, next_at, created) VALUES (?, ?, ?, ?, ?) RETURNING id",

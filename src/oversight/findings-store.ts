@@ -3,10 +3,8 @@
  * A finding is one incident: a later run reporting the same (check, agent, key) updates it, and a check
  * that ran cleanly without reporting it again resolves it.
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { DatabaseSync, type SQLOutputValue } from "node:sqlite";
-import { FlotillaError } from "../errors.ts";
+import type { SQLOutputValue } from "node:sqlite";
+import { openVersionedFile } from "../sqlite-file.ts";
 import type { Finding, FindingDraft, FindingState, Severity } from "./finding.ts";
 
 /** A penalty drafted from a finding: what happened, why it matters, what changes. */
@@ -78,8 +76,6 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX findings_state ON findings (state, id);`,
 ];
 
-export const FINDINGS_SCHEMA_VERSION = MIGRATIONS.length;
-
 /** Longest evidence or suggestion kept (characters): a finding quotes, it does not copy. */
 const MAX_TEXT = 2000;
 
@@ -93,7 +89,7 @@ export interface FindingsQuery {
 
 /** Opens (creating and migrating) the findings store at path. */
 export function openFindingsStore(path: string) {
-  const db = openDatabase(path);
+  const db = openVersionedFile(path, { what: "the oversight store", migrations: MIGRATIONS });
   const statements = {
     startRun: db.prepare("INSERT INTO runs (started) VALUES (?)"),
     finishRun: db.prepare(
@@ -253,47 +249,6 @@ export function openFindingsStore(path: string) {
 }
 
 export type FindingsStore = ReturnType<typeof openFindingsStore>;
-
-function openDatabase(path: string): DatabaseSync {
-  let db: DatabaseSync | undefined;
-  try {
-    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    db = new DatabaseSync(path);
-    db.exec("PRAGMA busy_timeout = 5000");
-    db.exec("PRAGMA journal_mode = WAL");
-    db.exec("PRAGMA synchronous = NORMAL");
-    migrate(db, path);
-    return db;
-  } catch (cause) {
-    if (db?.isOpen) db.close();
-    if (cause instanceof FlotillaError) throw cause;
-    throw new FlotillaError(
-      "FLOTILLA_E_STATE",
-      `${path}: cannot open the oversight store (${(cause as Error).message}); check its permissions, or move it away to start afresh`,
-      { cause },
-    );
-  }
-}
-
-function migrate(db: DatabaseSync, path: string): void {
-  const version = (): number => Number(db.prepare("PRAGMA user_version").get()?.user_version ?? 0);
-  if (version() === FINDINGS_SCHEMA_VERSION) return;
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const current = version();
-    if (current > FINDINGS_SCHEMA_VERSION)
-      throw new FlotillaError(
-        "FLOTILLA_E_STATE",
-        `${path}: oversight store schema version ${current} is newer than this Flotilla reads (${FINDINGS_SCHEMA_VERSION}); upgrade Flotilla`,
-      );
-    for (const migration of MIGRATIONS.slice(current)) db.exec(migration);
-    db.exec(`PRAGMA user_version = ${FINDINGS_SCHEMA_VERSION}`);
-    db.exec("COMMIT");
-  } catch (err) {
-    db.exec("ROLLBACK");
-    throw err;
-  }
-}
 
 const numOrNull = (v: SQLOutputValue | undefined): number | null =>
   v === null || v === undefined ? null : Number(v);
