@@ -168,16 +168,26 @@ export function hostPid(innerPid: number, launcherPid: number): number {
 
 /**
  * A fleet's gateway in front of the provider simulator: one provider `sim` whose key comes from the
- * `keyEnv` variable (the simulator accepts `sim-key`), and the logical model `main`.
+ * `keyEnv` variable (the simulator accepts `sim-key`), and the logical model `main`. `more.script`
+ * gives the simulator scripted answers; `more.models` adds logical models (name → upstream model on `sim`).
  */
-export function simulatedGateway(gatewayPort: number, simPort: number, keyEnv = "SIM_KEY"): string {
+export function simulatedGateway(
+  gatewayPort: number,
+  simPort: number,
+  keyEnv = "SIM_KEY",
+  more: { script?: unknown[]; models?: Record<string, string> } = {},
+): string {
+  const script = more.script ? `, script: ${JSON.stringify(more.script)}` : "";
+  const models = Object.entries(more.models ?? {})
+    .map(([name, model]) => `  ${name}: [{ provider: sim, model: ${model} }]\n`)
+    .join("");
   return `gateway: { listen: 127.0.0.1:${gatewayPort} }
-simulator: { listen: 127.0.0.1:${simPort}, keys: { sim-key: { rpm: 600 } } }
+simulator: { listen: 127.0.0.1:${simPort}, keys: { sim-key: { rpm: 600 } }${script} }
 providers:
   - { id: sim, kind: openai, baseUrl: http://127.0.0.1:${simPort}/v1, keys: [{ env: ${keyEnv} }] }
 models:
   main: [{ provider: sim, model: sim-small }]
-`;
+${models}`;
 }
 
 /** Waits until every process of the fleet (agents and Flotilla's own) runs; returns the rows. */
