@@ -220,7 +220,7 @@ repos:
     `${short(broken)} "Add the importer without running the tests" on main`,
   );
   assert.equal(push.severity, "critical");
-  assert.match(push.evidence, /CI is failure/);
+  assert.match(push.evidence, /CI is failure: .* exited 1$/, "the command and its exit, no repeated noise");
   assert.ok(
     !result.findings.some((f) => f.check === "push-without-ci" && f.evidence.includes(short(good))),
     "the green commit is not a finding",

@@ -46,11 +46,10 @@ export async function runInCheckout(
           const tail = `${stdout}${stderr}`.slice(-TAIL_BYTES).trim();
           if (!err) return resolve({ code: 0, timedOut: false, tail });
           const timedOut = err.killed === true;
-          resolve({
-            code: typeof err.code === "number" ? err.code : null,
-            timedOut,
-            tail: tail || err.message,
-          });
+          const code = typeof err.code === "number" ? err.code : null;
+          // A command that ran and failed is described by its own output; Node's message ("Command
+          // failed: ARGV" plus stderr again) only says why one that did not run or was killed stopped.
+          resolve({ code, timedOut, tail: tail || (code === null ? err.message.trim() : "") });
         },
       );
     });
