@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { ensureStateDir } from "../api/daemon-files.ts";
 import { FlotillaError } from "../errors.ts";
+import { listenBacklog } from "../gateway/agent-server.ts";
 import { ensureGatewaySecret } from "../gateway/virtual-keys.ts";
 import { openThreadedSqliteStore } from "../ledger/threaded-store.ts";
 import { type Command, print, printJson } from "./command.ts";
@@ -62,7 +63,11 @@ export const gatewayCommand: Command = {
           ),
         ),
       );
-      server.listen({ host: listen.slice(0, index), port: Number(listen.slice(index + 1)) }, resolve);
+      const backlog = listenBacklog(config.gateway.maxConnections);
+      server.listen(
+        { host: listen.slice(0, index), port: Number(listen.slice(index + 1)), backlog },
+        resolve,
+      );
     });
     const url = `http://${listen.slice(0, index)}:${(server.address() as AddressInfo).port}`;
     store.append({ kind: "gateway.started", data: { url, pid: process.pid } });

@@ -25,6 +25,15 @@ export type AgentHandler = (req: IncomingMessage, res: ServerResponse) => void;
 // which would let a slowloris connection outlive a short headersTimeout by half a minute).
 const DEADLINE_CHECK_MS = 1_000;
 
+/**
+ * The listen backlog for a connection cap: the kernel's accept queue holds a burst up to the cap (node's
+ * default is 511). Past a full queue, Linux drops the handshake's last ACK and the client, which believes
+ * it is connected, waits out SYN-ACK retries (1 s, 3 s, 7 s) before the gateway even sees it.
+ */
+export function listenBacklog(maxConnections: number): number {
+  return Math.max(511, maxConnections);
+}
+
 function closeIfSilent(socket: Socket): void {
   if (socket.bytesRead === 0) socket.destroy();
 }

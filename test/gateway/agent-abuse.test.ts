@@ -5,7 +5,9 @@
  * served meanwhile.
  */
 import assert from "node:assert/strict";
+import { readdirSync, readlinkSync } from "node:fs";
 import { connect, type Socket } from "node:net";
+import { join } from "node:path";
 import { type TestContext, test } from "node:test";
 import { createSimulator } from "../../src/sim/simulator.ts";
 import { type GatewayProcess, spawnGateway } from "../support/gateway-process.ts";
@@ -48,6 +50,20 @@ async function otherAgentMs(gw: GatewayProcess): Promise<number> {
   return performance.now() - started;
 }
 
+/** How many sockets the gateway process holds open (its descriptors that are sockets). */
+function socketsOf(gw: GatewayProcess): number {
+  const dir = `/proc/${gw.child.pid}/fd`;
+  let count = 0;
+  for (const fd of readdirSync(dir)) {
+    try {
+      if (readlinkSync(join(dir, fd)).startsWith("socket:")) count++;
+    } catch {
+      // closed while listed
+    }
+  }
+  return count;
+}
+
 function open(gw: GatewayProcess): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect(gw.port, "127.0.0.1", () => resolve(socket));
@@ -56,10 +72,11 @@ function open(gw: GatewayProcess): Promise<Socket> {
 }
 
 /** Resolves when `check` holds, polling every 50 ms; fails after `ms`. */
-async function until(check: () => boolean, ms: number, what: string): Promise<number> {
+async function until(check: () => boolean, ms: number, what: string | (() => string)): Promise<number> {
   const started = performance.now();
   while (!check()) {
-    if (performance.now() - started > ms) assert.fail(`${what}: not within ${ms} ms`);
+    if (performance.now() - started > ms)
+      assert.fail(`${typeof what === "string" ? what : what()}: not within ${ms} ms`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return performance.now() - started;
@@ -210,8 +227,10 @@ test(
   async (t) => {
     const gw = await setup(t, ", maxConnections: 1000");
     const before = gw.rssMb();
-    // Connections are opened 100 at a time, each wave once the last has connected: 2,000 SYNs at once would
-    // overflow the listen backlog (511), and the kernel's SYN retries (1 s, 3 s, 7 s) would time the test.
+    // Connections are opened 100 at a time, each wave once the last has connected; past the cap, once the
+    // gateway holds the first 1,000 (its socket descriptors, from /proc) and the last wave was closed:
+    // 2,000 handshakes at once would overflow the kernel's accept queue, and the SYN-ACK retries (1 s, 3 s,
+    // 7 s) would time the test, not the gateway.
     const sockets: Socket[] = [];
     const lifetimes: number[] = [];
     t.after(() => {
@@ -219,10 +238,12 @@ test(
     });
     for (let wave = 0; wave < 20; wave++) {
       const connected: Promise<void>[] = [];
+      const closed: Promise<void>[] = [];
       for (let i = 0; i < 100; i++) {
         const socket = connect(gw.port, "127.0.0.1");
         sockets.push(socket);
         socket.on("error", () => {});
+        closed.push(new Promise((resolve) => socket.once("close", () => resolve())));
         connected.push(
           new Promise((resolve) =>
             socket.once("connect", () => {
@@ -233,11 +254,17 @@ test(
           ),
         );
       }
-      await Promise.all(connected);
+      await Promise.all(wave < 10 ? connected : [...connected, ...closed]);
+      if (wave === 9)
+        await until(() => socketsOf(gw) >= 1_000, 5_000, "the gateway took in 1,000 connections");
     }
     await until(() => lifetimes.length >= 1_000, 2_000, "the 1,000 past the cap closed");
     const rss = gw.rssMb();
-    await until(() => lifetimes.length === 2_000, HEADERS_TIMEOUT_MS + 3_000, "all closed");
+    await until(
+      () => lifetimes.length === 2_000,
+      HEADERS_TIMEOUT_MS + 3_000,
+      () => `all closed (${2_000 - lifetimes.length} still open)`,
+    );
     const atOnce = lifetimes.filter((ms) => ms < 1_000).length;
     const longest = Math.max(...lifetimes);
     t.diagnostic(

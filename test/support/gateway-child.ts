@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { validateConfigText } from "../../src/config/load.ts";
+import { listenBacklog } from "../../src/gateway/agent-server.ts";
 import { createGateway } from "../../src/gateway/gateway.ts";
 import { ensureGatewaySecret } from "../../src/gateway/virtual-keys.ts";
 import { openSqliteStore } from "../../src/ledger/sqlite-store.ts";
@@ -15,7 +16,8 @@ ensureGatewaySecret(config.stateDir);
 const store = openSqliteStore(join(config.stateDir, "ledger.db"));
 const gateway = createGateway({ config, store });
 const server = gateway.server();
-server.listen(0, "127.0.0.1", () => {
+const backlog = listenBacklog(config.gateway.maxConnections);
+server.listen({ port: 0, host: "127.0.0.1", backlog }, () => {
   process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
 });
 process.once("SIGTERM", () => {
