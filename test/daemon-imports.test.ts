@@ -1,6 +1,7 @@
 /**
  * The daemon stays lean: its module graph (the supervisor, migrations, oversight with its judge, alerts)
- * loads neither zod nor yaml; the CLI validates configs before they reach it. zod alone adds about 18 MB.
+ * loads neither zod nor yaml (the CLI validates configs before they reach it), nor undici until a first
+ * alert is sent. zod alone adds about 18 MB, undici about 28 MB.
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -8,7 +9,7 @@ import { test } from "node:test";
 import { pathToFileURL } from "node:url";
 import { NODE, ROOT } from "./support/fleet.ts";
 
-test("importing the daemon loads neither zod nor yaml", () => {
+test("importing the daemon loads neither zod, yaml nor undici", () => {
   const daemon = pathToFileURL(`${ROOT}src/daemon.ts`).href;
   const script = `
     import { registerHooks } from "node:module";
@@ -24,7 +25,7 @@ test("importing the daemon loads neither zod nor yaml", () => {
     "the judge is in the graph",
   );
   assert.deepEqual(
-    loaded.filter((url) => /\/node_modules\/(zod|yaml)\//.test(url)),
+    loaded.filter((url) => /\/node_modules\/(zod|yaml|undici)\//.test(url)),
     [],
   );
 });

@@ -3,7 +3,6 @@
  * errors name the channel and what went wrong (a status, a timeout, a refused connection), never the URL:
  * a webhook URL or a bot API path carries its secret.
  */
-import { request } from "undici";
 import { FlotillaError } from "../errors.ts";
 
 /** Bytes of a receiver's answer that are read (the rest is dropped); answers are short acknowledgements. */
@@ -44,6 +43,9 @@ export async function postJson(
   let status: number;
   let answer: string;
   try {
+    // Loaded at the first delivery, not with the daemon: undici costs about 28 MB RSS, and a fleet
+    // without alerts never sends one.
+    const { request } = await import("undici");
     const response = await request(url, {
       method: "POST",
       headers: { "content-type": "application/json", ...options.headers },
