@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fleetDir, freePorts, NODE, runCli, simulatedGateway, waitFor } from "../support/fleet.ts";
 import { bareRepo, cloneOf, commit, gitIn, sourceFiles, workTree } from "../support/git-repos.ts";
-import { verdict } from "../support/oversight.ts";
+import { toolCallLoop, verdict } from "../support/oversight.ts";
 
 interface FindingJson {
   id: string;
@@ -145,26 +145,7 @@ repos:
 
   // The coder stuck on one tool call: the same last message 25 times through the real gateway.
   const coderKey = (await runCli(["key", "show", "coder", "-c", file])).stdout.trim();
-  const loop = {
-    model: "main",
-    messages: [
-      { role: "user", content: "fix the build" },
-      {
-        role: "assistant",
-        content: null,
-        tool_calls: [{ id: "c1", type: "function", function: { name: "run_tests", arguments: "{}" } }],
-      },
-      { role: "tool", tool_call_id: "c1", content: "1 failing: test/build.test.ts" },
-    ],
-  };
-  for (let i = 0; i < 25; i++) {
-    const res = await fetch(`http://127.0.0.1:${gatewayPort}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${coderKey}`, "content-type": "application/json" },
-      body: JSON.stringify(loop),
-    });
-    assert.equal(res.status, 200, await res.text());
-  }
+  await toolCallLoop(gatewayPort, coderKey, 25);
   const requests = await waitFor(async () => {
     const { events } = await json<{ events: Array<{ id: number; agent: string }> }>(file, [
       "events",

@@ -9,6 +9,7 @@ import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fleetDir, freePorts, NODE, runCli, simulatedGateway, waitFor } from "../support/fleet.ts";
+import { toolCallLoop } from "../support/oversight.ts";
 
 interface FindingJson {
   id: string;
@@ -71,26 +72,7 @@ ${simulatedGateway(gatewayPort, simPort)}agents:
 
   // The coder stuck on one tool call: the same last message 25 times through the real gateway.
   const coderKey = (await runCli(["key", "show", "coder", "-c", file])).stdout.trim();
-  const loop = {
-    model: "main",
-    messages: [
-      { role: "user", content: "fix the build" },
-      {
-        role: "assistant",
-        content: null,
-        tool_calls: [{ id: "c1", type: "function", function: { name: "run_tests", arguments: "{}" } }],
-      },
-      { role: "tool", tool_call_id: "c1", content: "1 failing: test/build.test.ts" },
-    ],
-  };
-  for (let i = 0; i < 25; i++) {
-    const res = await fetch(`http://127.0.0.1:${gatewayPort}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${coderKey}`, "content-type": "application/json" },
-      body: JSON.stringify(loop),
-    });
-    assert.equal(res.status, 200, await res.text());
-  }
+  await toolCallLoop(gatewayPort, coderKey, 25);
   await waitFor(async () => {
     const events = await json<{ events: unknown[] }>([
       "events",

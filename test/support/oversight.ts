@@ -1,4 +1,5 @@
 /** Test helpers for oversight checks: a check context over a loaded config, and a judge in front of the simulator through the real gateway. */
+import assert from "node:assert/strict";
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
@@ -92,4 +93,31 @@ ${oversight}`,
 /** A verdict as the judge would answer it. */
 export function verdict(...findings: Array<Record<string, unknown>>): string {
   return JSON.stringify({ findings });
+}
+
+/**
+ * An agent stuck on one tool call: the same conversation, ending in the same tool result, sent `times`
+ * times through the real gateway at `gatewayPort` with the agent's key; each must be answered 200.
+ */
+export async function toolCallLoop(gatewayPort: number, agentKey: string, times: number): Promise<void> {
+  const loop = {
+    model: "main",
+    messages: [
+      { role: "user", content: "fix the build" },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "c1", type: "function", function: { name: "run_tests", arguments: "{}" } }],
+      },
+      { role: "tool", tool_call_id: "c1", content: "1 failing: test/build.test.ts" },
+    ],
+  };
+  for (let i = 0; i < times; i++) {
+    const res = await fetch(`http://127.0.0.1:${gatewayPort}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${agentKey}`, "content-type": "application/json" },
+      body: JSON.stringify(loop),
+    });
+    assert.equal(res.status, 200, await res.text());
+  }
 }
