@@ -10,14 +10,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { startReceiver } from "../support/receiver.ts";
 import { EXAMPLE_AGENT, fleetDir, freePorts, NODE, runCli, waitFor } from "../support/fleet.ts";
-
-interface FindingJson {
-  id: string;
-  check: string;
-  severity: string;
-  agent: string | null;
-  state: string;
-}
+import type { StoredFinding } from "../../src/oversight/findings-store.ts";
 
 const CRASH = `[${JSON.stringify(NODE)}, "-e", "process.exit(3)"]`;
 
@@ -62,7 +55,7 @@ agents:
     "the example agent answers",
   );
 
-  const run = JSON.parse(await cli(["oversight", "run", "--json"])) as { findings: FindingJson[] };
+  const run = JSON.parse(await cli(["oversight", "run", "--json"])) as { findings: StoredFinding[] };
   const crash = run.findings.find((f) => f.check === "liveness" && f.agent === "flaky");
   assert.equal(crash?.severity, "critical", JSON.stringify(run.findings));
 

@@ -13,15 +13,7 @@ import { test } from "node:test";
 import { fleetDir, freePorts, NODE, runCli, simulatedGateway, waitFor } from "../support/fleet.ts";
 import { bareRepo, cloneOf, commit, gitIn, sourceFiles, workTree } from "../support/git-repos.ts";
 import { toolCallLoop, verdict } from "../support/oversight.ts";
-
-interface FindingJson {
-  id: string;
-  check: string;
-  severity: string;
-  agent: string | null;
-  article: string | null;
-  evidence: string;
-}
+import type { StoredFinding } from "../../src/oversight/findings-store.ts";
 
 const HOUR = 3_600_000;
 const IDLE = `[${JSON.stringify(NODE)}, "-e", "setInterval(() => {}, 1e9)"]`;
@@ -176,7 +168,7 @@ repos:
   );
 
   const started = Date.now();
-  const result = await json<{ run: { outcome: string }; findings: FindingJson[] }>(file, [
+  const result = await json<{ run: { outcome: string }; findings: StoredFinding[] }>(file, [
     "oversight",
     "run",
   ]);

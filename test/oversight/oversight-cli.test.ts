@@ -10,19 +10,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fleetDir, freePorts, NODE, runCli, simulatedGateway, waitFor } from "../support/fleet.ts";
 import { toolCallLoop } from "../support/oversight.ts";
-
-interface FindingJson {
-  id: string;
-  check: string;
-  severity: string;
-  agent: string | null;
-  article: string | null;
-  evidence: string;
-  suggestion: string;
-  state: string;
-  penalty: { what: string; why: string; change: string } | null;
-  penaltyId: number | null;
-}
+import type { StoredFinding } from "../../src/oversight/findings-store.ts";
 
 const IDLE = `[${JSON.stringify(NODE)}, "-e", "setInterval(() => {}, 1e9)"]`;
 const CRASH = `[${JSON.stringify(NODE)}, "-e", "process.exit(3)"]`;
@@ -88,7 +76,7 @@ ${simulatedGateway(gatewayPort, simPort)}agents:
 
   const result = await json<{
     run: { id: number; outcome: string; counts: Record<string, number>; findings: string[] };
-    findings: FindingJson[];
+    findings: StoredFinding[];
     durationMs: number;
   }>(["oversight", "run", "-c", file]);
   assert.equal(result.run.outcome, "ok");
@@ -124,11 +112,11 @@ ${simulatedGateway(gatewayPort, simPort)}agents:
   assert.ok(!JSON.stringify(runEvents.events[0]).includes("fingerprint"), "no evidence in the ledger");
 
   // A second run finds the same incidents: the same findings, not new ones.
-  const again = await json<{ findings: FindingJson[] }>(["oversight", "run", "-c", file]);
+  const again = await json<{ findings: StoredFinding[] }>(["oversight", "run", "-c", file]);
   assert.ok(again.findings.some((f) => f.id === crash.id));
   assert.ok(again.findings.some((f) => f.id === drift.id));
   // The loop stopped (no new requests since the last run): its finding resolved.
-  const listed = await json<{ findings: FindingJson[] }>([
+  const listed = await json<{ findings: StoredFinding[] }>([
     "oversight",
     "findings",
     "--state",
@@ -137,7 +125,7 @@ ${simulatedGateway(gatewayPort, simPort)}agents:
     file,
   ]);
   assert.equal(listed.findings.find((f) => f.id === loopFinding.id)?.state, "resolved");
-  const coderOnly = await json<{ findings: FindingJson[] }>([
+  const coderOnly = await json<{ findings: StoredFinding[] }>([
     "oversight",
     "findings",
     "--agent",
@@ -148,9 +136,9 @@ ${simulatedGateway(gatewayPort, simPort)}agents:
   assert.ok(coderOnly.findings.length > 0 && coderOnly.findings.every((f) => f.agent === "flaky"));
 
   // Acknowledged by the operator through the CLI.
-  const acked = await json<{ finding: FindingJson }>(["oversight", "ack", drift.id, "-c", file]);
+  const acked = await json<{ finding: StoredFinding }>(["oversight", "ack", drift.id, "-c", file]);
   assert.equal(acked.finding.state, "acknowledged");
-  const stillAcked = await json<{ findings: FindingJson[] }>(["oversight", "run", "-c", file]);
+  const stillAcked = await json<{ findings: StoredFinding[] }>(["oversight", "run", "-c", file]);
   assert.equal(stillAcked.findings.find((f) => f.id === drift.id)?.state, "acknowledged");
 
   // The agent route: an agent acknowledges its own finding with its own key, never another's.
@@ -172,7 +160,7 @@ ${simulatedGateway(gatewayPort, simPort)}agents:
   assert.equal(run.status, 401, "an agent cannot run the pass");
   const own = await ack(crash.id, flakyKey);
   assert.equal(own.status, 200, await own.clone().text());
-  const body = (await own.json()) as { finding: FindingJson & { acknowledgedBy: string } };
+  const body = (await own.json()) as { finding: StoredFinding & { acknowledgedBy: string } };
   assert.equal(body.finding.state, "acknowledged");
   assert.equal(body.finding.acknowledgedBy, "flaky");
 
@@ -248,7 +236,7 @@ agents:
     const events = await json<{ events: unknown[] }>(["events", "--kind", "gateway.request", "-c", file]);
     return events.events.length >= 6;
   }, "6 gateway.request events");
-  const { findings } = await json<{ findings: FindingJson[] }>(["oversight", "run", "-c", file]);
+  const { findings } = await json<{ findings: StoredFinding[] }>(["oversight", "run", "-c", file]);
   const limits = findings.filter((f) => f.check === "limits" && f.agent === "coder");
   assert.match(
     limits.find((f) => /upstream 429/.test(f.evidence))?.evidence ?? "",
