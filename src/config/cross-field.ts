@@ -158,6 +158,15 @@ function alertIssues(config: Loose, agentNames: Map<string, number>): CrossField
           message: `no alert channel "${id}" (alerts: ${[...ids.keys()].join(", ") || "none"}); add it under alerts or fix the id`,
         });
     });
+  const watchdog = isRecord(config.watchdog) ? config.watchdog : {};
+  if (Array.isArray(watchdog.alerts))
+    watchdog.alerts.forEach((id: unknown, index) => {
+      if (typeof id === "string" && !ids.has(id))
+        issues.push({
+          path: ["watchdog", "alerts", index],
+          message: `no alert channel "${id}" (alerts: ${[...ids.keys()].join(", ") || "none"}); add it under alerts or fix the id`,
+        });
+    });
   const inject = isRecord(oversight.inject) ? oversight.inject : {};
   const agent = text(inject.agent);
   if (agent !== undefined && !agentNames.has(agent))
@@ -230,6 +239,12 @@ function oversightIssues(config: Loose, agents: Loose[], models: Loose): CrossFi
         path: ["oversight", "transcripts", agent],
         message: `no agent named "${agent}" (agents: ${[...names].filter(Boolean).join(", ") || "none"})`,
       });
+  const healer = isRecord(config.watchdog) ? text(config.watchdog.model) : undefined;
+  if (healer !== undefined && !(healer in models))
+    issues.push({
+      path: ["watchdog", "model"],
+      message: `no logical model "${healer}" (models: ${Object.keys(models).join(", ") || "none"}); define it under models, or remove it for the deterministic path only`,
+    });
   const judge = text(oversight.model);
   if (judge === undefined) return issues;
   const path = ["oversight", "model"];

@@ -11,6 +11,7 @@ import { type CrossFieldIssue, crossFieldIssues } from "./cross-field.ts";
 import { duration, secretRef } from "./fields.ts";
 import { alertChannelSchema, oversightSchema, repoSchema } from "./oversight-schema.ts";
 import { inlineSecretIssues } from "./inline-secrets.ts";
+import { watchdogSchema } from "./watchdog-schema.ts";
 import { parseBurst, parseSize, SIZE_PATTERN } from "./units.ts";
 
 const size = z
@@ -310,8 +311,9 @@ export const configSchema = z
       .describe("Drift detection for managed files (config, constitution, briefs)"),
     simulator: simulatorSchema.optional(),
     oversight: oversightSchema.prefault({}),
-    alerts: z.array(alertChannelSchema).prefault([]).describe("Where oversight's alerts go"),
+    alerts: z.array(alertChannelSchema).prefault([]).describe("Where oversight's alerts and the watchdog's escalations go"),
     repos: z.array(repoSchema).prefault([]).describe("Repositories oversight audits and the gate guards"),
+    watchdog: watchdogSchema.prefault({}),
   })
   .superRefine((config, ctx) => {
     for (const issue of configIssues(config)) ctx.addIssue({ code: "custom", ...issue });
@@ -328,6 +330,7 @@ export type ConstitutionConfig = z.output<typeof constitutionSchema>;
 export type OversightConfig = z.output<typeof oversightSchema>;
 export type AlertChannelConfig = z.output<typeof alertChannelSchema>;
 export type RepoConfig = z.output<typeof repoSchema>;
+export type WatchdogConfig = z.output<typeof watchdogSchema>;
 export type AgentKind = (typeof AGENT_KINDS)[number];
 export type PolicyScope = (typeof POLICY_SCOPES)[number];
 
