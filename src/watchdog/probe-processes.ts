@@ -45,7 +45,7 @@ interface RunRecord {
 }
 
 /** When the daemon's run registry says a process of this name started (epoch ms), if it still runs. */
-function startedAtFromRegistry(stateDir: string, name: string, now: number): number | undefined {
+function startedAtFromRegistry(stateDir: string, name: string): number | undefined {
   let records: unknown;
   try {
     records = JSON.parse(readFileSync(join(stateDir, "run", "agents.json"), "utf8"));
@@ -54,7 +54,7 @@ function startedAtFromRegistry(stateDir: string, name: string, now: number): num
   }
   if (!Array.isArray(records)) return undefined;
   const record = (records as RunRecord[]).find((r) => r?.name === name);
-  return record ? processStartedAt(record.pid, record.startTime, now) : undefined;
+  return record ? processStartedAt(record.pid, record.startTime) : undefined;
 }
 
 /** The gateway: its own /healthz on gateway.listen, with its start grace counted from its process's start. */
@@ -63,7 +63,7 @@ export async function probeGateway(ctx: ProbeContext, timeoutMs: number): Promis
   if (answer.ok && answer.status === 200) return { state: "healthy", detail: "answers /healthz" };
   const why = answer.ok ? `HTTP ${answer.status}` : answer.error;
   const now = ctx.now();
-  const startedAt = startedAtFromRegistry(ctx.config.stateDir, GATEWAY_AGENT, now);
+  const startedAt = startedAtFromRegistry(ctx.config.stateDir, GATEWAY_AGENT);
   if (startedAt !== undefined && now - startedAt < INTERNAL_HEALTH.grace)
     return { state: "starting", detail: `started ${seconds(now - startedAt)} ago: ${why}` };
   return { state: "down", detail: why };
