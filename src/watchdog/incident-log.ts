@@ -112,7 +112,11 @@ export function writeIncident(
     renameSync(tmp, md);
     wrote.push(md);
   } catch {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // incidents/ is not a folder: there is no temp file either.
+    }
     failed.push(md);
   }
   const log = join(dir, INCIDENTS_LOG);

@@ -26,6 +26,7 @@ function fenced(text: string, lang = ""): string {
 function code(text: string): string {
   const line = text.replace(/[\r\n]+/g, " ");
   const longest = Math.max(0, ...[...line.matchAll(/`+/g)].map((m) => m[0].length));
+  if (longest === 0) return `\`${line}\``;
   const ticks = "`".repeat(longest + 1);
   return `${ticks} ${line} ${ticks}`;
 }
