@@ -9,6 +9,7 @@ import { downCommand } from "./down.ts";
 import { eventsCommand } from "./events.ts";
 import { gateCommand } from "./gate.ts";
 import { gatewayCommand } from "./gateway.ts";
+import { incidentsCommand } from "./incidents.ts";
 import { initCommand } from "./init.ts";
 import { keyCommand } from "./key.ts";
 import { logsCommand } from "./logs.ts";
@@ -45,6 +46,7 @@ export const COMMANDS: Command[] = [
   constitutionCommand,
   penaltyCommand,
   oversightCommand,
+  incidentsCommand,
   gateCommand,
   policyCommand,
   oversightCommand,
