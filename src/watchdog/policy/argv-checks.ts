@@ -101,8 +101,9 @@ export function environmentProblem(argv: readonly string[]): string | undefined 
   return undefined;
 }
 
-/** `-c`, `--config`, `--state-dir` given by the model: the policy adds the live config's `-c` itself. */
+/** `-c`, `--config`, `--state-dir` given to flotilla by the model: the policy adds the live config's `-c` itself. */
 export function configOverrideProblem(argv: readonly string[]): string | undefined {
+  if (argv[0] !== "flotilla") return undefined;
   for (const [index, arg] of argv.entries()) {
     if (index === 0) continue;
     if (/^-c/.test(arg) || /^--(config|state-dir)(=|$)/.test(arg))

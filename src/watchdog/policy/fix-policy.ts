@@ -135,12 +135,20 @@ function extra(argv: string[], ctx: PolicyContext): Verdict | undefined {
   return `${show(program ?? "")}: its arguments match no watchdog.extras entry for it (same count, each pattern matching the whole argument)`;
 }
 
+const ALLOWLIST = "flotilla, systemctl --user, rm of a stale lock, watchdog.extras";
+
+/** A shell, a network tool, a package manager…: named by its family, whatever its arguments. */
+function familyProblem(argv: string[]): string | undefined {
+  const family = familyOf(argv[0] ?? "");
+  return family
+    ? `${family}: ${show(argv[0] ?? "")} is not on the fix policy's allowlist (${ALLOWLIST})`
+    : undefined;
+}
+
 function unlisted(program: string): string {
   if (program.includes("/"))
     return `program ${show(program)} is a path: name flotilla, systemctl or rm, or list the program in watchdog.extras`;
-  const family = familyOf(program);
-  const what = family ? `${family}: ${show(program)}` : show(program);
-  return `${what} is not on the fix policy's allowlist (flotilla, systemctl --user, rm of a stale lock, watchdog.extras)`;
+  return `${show(program)} is not on the fix policy's allowlist (${ALLOWLIST})`;
 }
 
 /** One action: the generic checks, then its program's rule. */
@@ -159,6 +167,7 @@ function judgeOne(raw: unknown, ctx: PolicyContext): PolicyDecision {
     shapeProblem(candidate) ??
     metacharacterProblem(argv) ??
     environmentProblem(argv) ??
+    familyProblem(argv) ??
     configOverrideProblem(argv) ??
     traversalProblem(argv);
   if (problem) return { allowed: false, argv: shown, reason: problem };
