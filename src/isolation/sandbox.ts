@@ -76,7 +76,7 @@ export function sandboxArgs(
 /**
  * The bwrap argv (without the program) for one of the watchdog's fix actions: like an agent's sandbox (the
  * system read-only, a private /tmp, its own PID namespace, the network shared so the daemon's loopback API
- * answers), but with the state dir and the config file's folder writable, since Flotilla's commands change
+ * answers), but with the host's /proc readable (to see that the daemon lives), and with the state dir and the config file's folder writable, since Flotilla's commands change
  * them, and every path in `hide` (the agents' workspaces, the secret files) hidden. It dies with the watchdog.
  */
 export function actionSandboxArgs(
@@ -88,7 +88,9 @@ export function actionSandboxArgs(
   const configDir = dirname(configFile);
   const mounts: Mount[] = [
     { path: "/dev", args: ["--dev", "/dev"] },
-    { path: "/proc", args: ["--proc", "/proc"] },
+    // The host's /proc, read-only: Flotilla's commands check daemon.json's pid there before calling the
+    // daemon. The own PID namespace still keeps the action from signalling any process outside it.
+    { path: "/proc", args: ["--ro-bind", "/proc", "/proc"] },
     { path: "/tmp", args: ["--tmpfs", "/tmp"] },
     { path: INSTALL_ROOT, args: ["--ro-bind", INSTALL_ROOT, INSTALL_ROOT] },
     { path: configDir, args: ["--bind", configDir, configDir] },
