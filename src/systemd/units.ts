@@ -182,3 +182,11 @@ WantedBy=${wantedBy}
   }
   return units;
 }
+
+/**
+ * The names of the units `renderUnits` emits that run the fleet: the daemon and one agent instance per agent
+ * (the fix policy lets a diagnosis act on these and no other unit).
+ */
+export function fleetUnitNames(agents: ReadonlyArray<{ name: string }>): string[] {
+  return ["flotilla.service", ...agents.map((a) => `flotilla-agent@${a.name}.service`)];
+}
