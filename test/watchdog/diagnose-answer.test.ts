@@ -15,7 +15,13 @@ test("a JSON object with the three fields is accepted, bare or in one json fence
 });
 
 test("the actions' items are passed on unchecked, garbage included (the fix policy judges them)", () => {
-  const actions = ["rm -rf /", { argv: "not an array" }, 42, null, { argv: ["flotilla", "restart", "coder"] }];
+  const actions = [
+    "rm -rf /",
+    { argv: "not an array" },
+    42,
+    null,
+    { argv: ["flotilla", "restart", "coder"] },
+  ];
   const parsed = parseDiagnosis(JSON.stringify({ ...VALID, actions }));
   assert.deepEqual(parsed, { ok: true, value: { ...VALID, actions } });
 });
@@ -35,18 +41,50 @@ const REFUSED: Array<[string, string, RegExp]> = [
   ["an array", JSON.stringify([VALID]), /^not a JSON object but an array$/],
   ["a string", JSON.stringify("fine"), /^not a JSON object but string$/],
   ["null", "null", /^not a JSON object but null$/],
-  ["no diagnosis", JSON.stringify({ confidence: 0.5, actions: [] }), /^diagnosis: must be a non-empty string$/],
-  ["a blank diagnosis", JSON.stringify({ ...VALID, diagnosis: "  " }), /^diagnosis: must be a non-empty string$/],
-  ["a numeric diagnosis", JSON.stringify({ ...VALID, diagnosis: 5 }), /^diagnosis: must be a non-empty string$/],
-  ["a long diagnosis", JSON.stringify({ ...VALID, diagnosis: "x".repeat(2001) }), /^diagnosis: 2001 characters, more than 2000$/],
-  ["confidence as text", JSON.stringify({ ...VALID, confidence: "0.9" }), /^confidence: must be a number from 0 to 1, not "0.9"$/],
+  [
+    "no diagnosis",
+    JSON.stringify({ confidence: 0.5, actions: [] }),
+    /^diagnosis: must be a non-empty string$/,
+  ],
+  [
+    "a blank diagnosis",
+    JSON.stringify({ ...VALID, diagnosis: "  " }),
+    /^diagnosis: must be a non-empty string$/,
+  ],
+  [
+    "a numeric diagnosis",
+    JSON.stringify({ ...VALID, diagnosis: 5 }),
+    /^diagnosis: must be a non-empty string$/,
+  ],
+  [
+    "a long diagnosis",
+    JSON.stringify({ ...VALID, diagnosis: "x".repeat(2001) }),
+    /^diagnosis: 2001 characters, more than 2000$/,
+  ],
+  [
+    "confidence as text",
+    JSON.stringify({ ...VALID, confidence: "0.9" }),
+    /^confidence: must be a number from 0 to 1, not "0.9"$/,
+  ],
   ["confidence above 1", JSON.stringify({ ...VALID, confidence: 1.5 }), /^confidence: .* not 1.5$/],
   ["confidence below 0", JSON.stringify({ ...VALID, confidence: -0.1 }), /^confidence: .* not -0.1$/],
   ["no confidence", JSON.stringify({ diagnosis: "x", actions: [] }), /^confidence: .* not missing$/],
-  ["actions as a string", JSON.stringify({ ...VALID, actions: "flotilla restart coder" }), /^actions: must be an array/],
+  [
+    "actions as a string",
+    JSON.stringify({ ...VALID, actions: "flotilla restart coder" }),
+    /^actions: must be an array/,
+  ],
   ["no actions", JSON.stringify({ diagnosis: "x", confidence: 0.5 }), /^actions: must be an array/],
-  ["a huge extra field", JSON.stringify({ ...VALID, essay: "y".repeat(5000) }), /^fields besides .* \(essay\) take \d+ characters, more than 2000$/],
-  ["a huge answer", JSON.stringify({ ...VALID, actions: Array(20000).fill({ argv: ["x"] }) }), /^the answer is \d+ characters, more than 65536$/],
+  [
+    "a huge extra field",
+    JSON.stringify({ ...VALID, essay: "y".repeat(5000) }),
+    /^fields besides .* \(essay\) take \d+ characters, more than 2000$/,
+  ],
+  [
+    "a huge answer",
+    JSON.stringify({ ...VALID, actions: Array(20000).fill({ argv: ["x"] }) }),
+    /^the answer is \d+ characters, more than 65536$/,
+  ],
 ];
 
 for (const [what, text, reason] of REFUSED)

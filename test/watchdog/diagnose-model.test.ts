@@ -25,7 +25,11 @@ interface Rig {
 }
 
 /** One simulator behind two providers (OpenAI format with keys a and b, Anthropic format with key c), chained as `healer`. */
-async function rig(t: TestContext, sim: SimOptionsInput = {}, watchdog = "diagnosisTimeout: 5s"): Promise<Rig> {
+async function rig(
+  t: TestContext,
+  sim: SimOptionsInput = {},
+  watchdog = "diagnosisTimeout: 5s",
+): Promise<Rig> {
   const simulator = createSimulator({
     keys: { "key-a": {}, "key-b": {}, "key-c": {} },
     script: [{ reply: GOOD }],
@@ -48,7 +52,7 @@ watchdog: { model: healer, ${watchdog} }
 
 const EVIDENCE: Evidence = {
   logs: ["2026-12-07T10:00:01.123Z listen EADDRINUSE 127.0.0.1:48555 (pid 4242)", "exited with code 1"],
-  events: ["2026-12-07T10:00:01.200Z agent.exited coder {\"code\":1}"],
+  events: ['2026-12-07T10:00:01.200Z agent.exited coder {"code":1}'],
   configCheck: "valid",
 };
 
@@ -92,7 +96,10 @@ test("every provider down: unavailable, with each entry's reason and no key in i
   sim.setFaults({ status: 503 });
   const { result, calls } = await callDiagnosisModel(config, ENV, PROMPT, 5000);
   assert.equal(result.ok, false);
-  assert.match(!result.ok ? result.reason : "", /first\/sim-small key 1: answered 503; second\/sim-large key 1: answered 503/);
+  assert.match(
+    !result.ok ? result.reason : "",
+    /first\/sim-small key 1: answered 503; second\/sim-large key 1: answered 503/,
+  );
   assert.doesNotMatch(!result.ok ? result.reason : "", /key-a|key-c/);
   assert.equal(calls, 2);
 });
@@ -101,14 +108,20 @@ test("a refused connection moves on to the next entry", async (t) => {
   const { sim, config } = await rig(t);
   await sim.close();
   const { result, calls } = await callDiagnosisModel(config, ENV, PROMPT, 5000);
-  assert.match(!result.ok ? result.reason : "", /unreachable \(ECONNREFUSED\).*second\/sim-large key 1: unreachable/);
+  assert.match(
+    !result.ok ? result.reason : "",
+    /unreachable \(ECONNREFUSED\).*second\/sim-large key 1: unreachable/,
+  );
   assert.equal(calls, 2);
 });
 
 test("a hanging provider uses up the time budget: no further entry is tried", async (t) => {
   const { sim, config } = await rig(t, { faults: { hangRate: 1 } }, "diagnosisTimeout: 1s");
   const { result, calls } = await callDiagnosisModel(config, ENV, PROMPT, config.watchdog.diagnosisTimeout);
-  assert.match(!result.ok ? result.reason : "", /first\/sim-small key 1: no answer within 1000 ms; out of time/);
+  assert.match(
+    !result.ok ? result.reason : "",
+    /first\/sim-small key 1: no answer within 1000 ms; out of time/,
+  );
   assert.equal(calls, 1);
   assert.equal(sim.stats().byKey["key-c"], undefined);
 });
@@ -163,7 +176,10 @@ test("diagnose: an answer that is not JSON, or not the schema, is no diagnosis; 
   const { config } = await rig(t, {
     script: [
       { match: "agent:chatty", reply: "The agent crashed; restart it." },
-      { match: "agent:sloppy", reply: '```json\n{"diagnosis":"port taken","confidence":"high","actions":[]}\n```' },
+      {
+        match: "agent:sloppy",
+        reply: '```json\n{"diagnosis":"port taken","confidence":"high","actions":[]}\n```',
+      },
       { reply: GOOD },
     ],
   });
@@ -195,7 +211,10 @@ test("diagnose: no model answering is no diagnosis, with the calls it cost", asy
     cache: mapCache(),
     now: Date.now(),
   });
-  assert.match((result as NoDiagnosis).unavailable, /^model unavailable: first\/sim-small key 1: answered 500/);
+  assert.match(
+    (result as NoDiagnosis).unavailable,
+    /^model unavailable: first\/sim-small key 1: answered 500/,
+  );
   assert.equal(modelCalls, 2);
 });
 
@@ -206,7 +225,12 @@ test("diagnose: the same symptoms within reuseDiagnosisFor reuse the diagnosis; 
   const start = Date.parse("2026-12-07T10:00:00Z");
   const deps = (now: number) => ({ config, env: ENV, cache, now });
 
-  const first = await diagnose(coder, downProbes(coder, "refused on port 48555", start), EVIDENCE, deps(start));
+  const first = await diagnose(
+    coder,
+    downProbes(coder, "refused on port 48555", start),
+    EVIDENCE,
+    deps(start),
+  );
   assert.ok(isDiagnosis(first.result));
   assert.equal(first.result.source, "model");
   assert.equal(first.result.model, "first/sim-small");
@@ -233,7 +257,12 @@ test("diagnose: the same symptoms within reuseDiagnosisFor reuse the diagnosis; 
 
   // Past the window: asked again.
   const past = start + 61 * 60_000;
-  const fourth = await diagnose(coder, downProbes(coder, "refused on port 48555", past), EVIDENCE, deps(past));
+  const fourth = await diagnose(
+    coder,
+    downProbes(coder, "refused on port 48555", past),
+    EVIDENCE,
+    deps(past),
+  );
   assert.ok(isDiagnosis(fourth.result));
   assert.equal(fourth.result.source, "model");
   assert.equal(fourth.modelCalls, 1);

@@ -36,7 +36,9 @@ export function parseDiagnosis(text: string): ParsedDiagnosis {
     return fail(`not JSON (${(err as Error).message.split("\n")[0]}); it starts ${start}`);
   }
   if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
-    return fail(`not a JSON object but ${Array.isArray(parsed) ? "an array" : parsed === null ? "null" : typeof parsed}`);
+    return fail(
+      `not a JSON object but ${Array.isArray(parsed) ? "an array" : parsed === null ? "null" : typeof parsed}`,
+    );
   const { diagnosis, confidence, actions, ...extra } = parsed as Record<string, unknown>;
   if (typeof diagnosis !== "string" || diagnosis.trim() === "")
     return fail("diagnosis: must be a non-empty string");

@@ -52,6 +52,11 @@ function tailOne(
     const take = (line: string) => {
       if (lines.length < want && accept(line)) lines.push(cut(line));
     };
+    /** The end of a line whose start was not read (too long, or past the budget): its last part, marked. */
+    const takeEnd = (end: Buffer) => {
+      const line = end.toString("utf8");
+      if (lines.length < want && accept(line)) lines.push(`[…cut] ${line.slice(-LIMITS.maxLineChars)}`);
+    };
     let first = true;
     while (lines.length < want && position > 0 && bytesRead < budget) {
       const length = Math.min(LIMITS.blockBytes, position, budget - bytesRead);
@@ -64,7 +69,7 @@ function tailOne(
       if (overlong) {
         const nl = data.lastIndexOf(0x0a);
         if (nl < 0) continue; // still inside the overlong line: skip its middle
-        take(`[…cut] ${carry.toString("utf8")}`);
+        takeEnd(carry);
         data = data.subarray(0, nl);
         carry = Buffer.alloc(0);
         overlong = false;
@@ -83,8 +88,11 @@ function tailOne(
         overlong = true;
       }
     }
-    if (position === 0 && carry.length > 0)
-      take(overlong ? `[…cut] ${carry.toString("utf8")}` : carry.toString("utf8"));
+    if (carry.length > 0) {
+      // At the file's start the carry is its first line; otherwise the budget ran out inside a line.
+      if (position === 0 && !overlong) take(carry.toString("utf8"));
+      else takeEnd(carry);
+    }
     return { lines: lines.reverse(), bytesRead };
   } finally {
     closeSync(fd);
