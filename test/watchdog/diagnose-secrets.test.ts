@@ -181,3 +181,14 @@ test("ordinary lines keep their words, paths, times and short ids", (t) => {
   ])
     assert.equal(redact(line), line);
 });
+
+test("the state dir's own secrets are removed by value, even when they do not look like keys", (t) => {
+  const fleet = diagnosisFleet(t, "");
+  writeFileSync(join(fleet.stateDir, "token"), "operator-token-plain-0015\n");
+  writeFileSync(join(fleet.stateDir, "gateway.secret"), "gateway-secret-plain-0016\n");
+  const redact = secretRedactor(fleet.config, {});
+  assert.equal(
+    redact("token operator-token-plain-0015 secret gateway-secret-plain-0016"),
+    "token [redacted] secret [redacted]",
+  );
+});
