@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import {
   appendFileSync,
   closeSync,
+  existsSync,
   ftruncateSync,
   mkdirSync,
   openSync,
@@ -204,6 +205,23 @@ test("no ledger and no incident file: one line that says so", (t) => {
   assert.match(
     events[0] ?? "",
     /^ledger unreadable \(.*\): 0 entries from incidents\/incidents\.jsonl instead$/,
+  );
+  assert.equal(existsSync(join(fleet.stateDir, "ledger.db")), false, "a read-only open created the ledger");
+});
+
+test("a ledger the daemon is writing (WAL open, events not yet checkpointed) is read as it stands", (t) => {
+  const fleet = diagnosisFleet(t, FLEET);
+  const store = openSqliteStore(join(fleet.stateDir, "ledger.db"));
+  t.after(() => store.close());
+  store.append({ kind: "agent.started", agent: "coder", data: {} });
+  store.flush();
+  assert.equal(existsSync(join(fleet.stateDir, "ledger.db-wal")), true);
+  store.append({ kind: "agent.exited", agent: "coder", data: { code: 137 } });
+  store.flush();
+  const events = recentEvents(fleet.stateDir, target("agent", "coder"));
+  assert.deepEqual(
+    events.map((line) => line.split(" ")[1]),
+    ["agent.started", "agent.exited"],
   );
 });
 

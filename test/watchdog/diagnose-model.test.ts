@@ -1,6 +1,8 @@
 // The diagnosis model called straight at the providers of watchdog.model's chain (a real simulator on 127.0.0.1):
 // failover across entries and keys, an outage, a hanging provider against the time budget, bad answers, the cache.
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { test, type TestContext } from "node:test";
 import { createSimulator, type Simulator } from "../../src/sim/simulator.ts";
 import type { SimOptionsInput } from "../../src/sim/options.ts";
@@ -154,6 +156,42 @@ watchdog: { model: healer }
   const { result, calls } = await callDiagnosisModel(config, ENV, PROMPT, 5000);
   assert.equal(result.ok && result.model, "second/sim-large");
   assert.equal(calls, 1);
+});
+
+test("an answer that cannot be parsed (not JSON, no completion, too large) moves on to the next entry", async (t) => {
+  const answers = [
+    "<html>502 Bad Gateway</html>",
+    JSON.stringify({ object: "chat.completion" }),
+    "x".repeat(2_000_000),
+  ];
+  let served = 0;
+  const broken = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end(answers[served++]));
+  });
+  await new Promise<void>((resolve) => broken.listen(0, "127.0.0.1", resolve));
+  t.after(() => broken.close());
+  const { config } = await rig(t);
+  const port = (broken.address() as AddressInfo).port;
+  const chain = {
+    ...config,
+    providers: [
+      ...config.providers,
+      { ...config.providers[0]!, id: "broken", baseUrl: `http://127.0.0.1:${port}/v1` },
+    ],
+    models: {
+      healer: [
+        { provider: "broken", model: "m" },
+        { provider: "broken", model: "m" },
+        { provider: "broken", model: "m" },
+        { provider: "second", model: "sim-large" },
+      ],
+    },
+  };
+  const { result, calls } = await callDiagnosisModel(chain, ENV, PROMPT, 5000);
+  assert.equal(result.ok && result.model, "second/sim-large");
+  assert.equal(calls, 4);
+  assert.equal(served, 3);
 });
 
 function isDiagnosis(result: Diagnosis | NoDiagnosis): result is Diagnosis {
