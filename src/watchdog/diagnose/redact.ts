@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { JUDGE_IDENTITY } from "../../config/cross-field.ts";
 import type { FlotillaConfig, SecretRef } from "../../config/schema.ts";
 import { isSecretRef, secretEnvNames } from "../../config/secrets.ts";
 import { readKeyRegistry, virtualKey } from "../../gateway/virtual-keys.ts";
@@ -68,7 +69,7 @@ function fileRefs(config: FlotillaConfig): SecretRef[] {
   return refs.filter((ref): ref is SecretRef => isSecretRef(ref) && "file" in ref);
 }
 
-/** The state dir's own secrets: the API token, the gateway secret, and every version of every agent's virtual key. */
+/** The state dir's own secrets: the API token, the gateway secret, and every version of every agent's (and the judge's) virtual key. */
 function stateSecrets(stateDir: string, agents: readonly string[]): string[] {
   const values = [readQuietly(join(stateDir, "token")), readQuietly(join(stateDir, "gateway.secret"))];
   let registry: ReturnType<typeof readKeyRegistry> = {};
@@ -105,10 +106,7 @@ export function secretRedactor(config: FlotillaConfig, env: NodeJS.ProcessEnv): 
   const known = [
     ...secretEnvNames(config).map((name) => env[name]),
     ...fileRefs(config).map((ref) => refValue(ref, env)),
-    ...stateSecrets(
-      config.stateDir,
-      config.agents.map((a) => a.name),
-    ),
+    ...stateSecrets(config.stateDir, [...config.agents.map((a) => a.name), JUDGE_IDENTITY]),
   ];
   const values = [
     ...new Set(known.filter((v): v is string => v !== undefined && v.length >= MIN_SECRET_LENGTH)),
