@@ -40,19 +40,20 @@ const healthy = (file: string) =>
 test("a daemon killed with -9 is started again; the agents it left are gone and the new ones healthy", async (t) => {
   const { file, ctx } = await upFleet(t);
   const [before] = await healthy(file);
+  const orphan = before?.pid ?? 0;
   const info = readDaemonInfo(ctx.config.stateDir);
-  assert.ok(info && before?.pid);
+  assert.ok(info && orphan > 0);
   process.kill(info.pid, "SIGKILL");
   await waitFor(() => !pidAlive(info.pid), "the daemon to die");
-  assert.ok(pidAlive(before.pid), "the agent outlives its daemon: an orphan");
+  assert.ok(pidAlive(orphan), "the agent outlives its daemon: an orphan");
   const run = await restartTarget(daemon, ctx);
   assert.ok(run);
   assert.deepEqual(run.argv, ["flotilla", "up", "--detach"]);
   assert.equal(run.origin, "deterministic");
   assert.equal(run.exitCode, 0, run.output);
-  await waitFor(() => !pidAlive(before.pid), "the orphan to be gone");
+  await waitFor(() => !pidAlive(orphan), "the orphan to be gone");
   const [after] = await healthy(file);
-  assert.notEqual(after?.pid, before.pid);
+  assert.notEqual(after?.pid, orphan);
   const next = readDaemonInfo(ctx.config.stateDir);
   assert.ok(next && next.pid !== info.pid);
   assert.notEqual(readProc(next.pid)?.ppid, process.pid, "the new daemon is not the watchdog's child");
