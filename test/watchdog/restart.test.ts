@@ -14,7 +14,16 @@ import { loadConfig } from "../../src/config/load.ts";
 import { readProc } from "../../src/supervisor/process-tree.ts";
 import type { RecoverContext } from "../../src/watchdog/recover/restart.ts";
 import { restartTarget } from "../../src/watchdog/recover/restart.ts";
-import { EXAMPLE_AGENT, NODE, fleetDir, freePorts, pidAlive, runCli, status, waitFor } from "../support/fleet.ts";
+import {
+  EXAMPLE_AGENT,
+  NODE,
+  fleetDir,
+  freePorts,
+  pidAlive,
+  runCli,
+  status,
+  waitFor,
+} from "../support/fleet.ts";
 import { agentLine } from "../support/migrations.ts";
 
 const daemon = { kind: "daemon", id: "daemon", name: "daemon" } as const;
@@ -27,15 +36,26 @@ async function upFleet(t: TestContext, extra = "") {
   );
   const up = await runCli(["up", "--detach", "-c", file]);
   assert.equal(up.code, 0, up.stderr);
-  const ctx: RecoverContext = { config: loadConfig(file).config, configFile: file, timeoutMs: 60_000, env: process.env };
+  const ctx: RecoverContext = {
+    config: loadConfig(file).config,
+    configFile: file,
+    timeoutMs: 60_000,
+    env: process.env,
+  };
   return { dir, file, ctx };
 }
 
 const healthy = (file: string) =>
-  waitFor(async () => {
-    const rows = await status(file);
-    return rows.length > 0 && rows.every((r) => r.state === "running" && r.health.ok === true) ? rows : undefined;
-  }, "every agent running and healthy", 30_000);
+  waitFor(
+    async () => {
+      const rows = await status(file);
+      return rows.length > 0 && rows.every((r) => r.state === "running" && r.health.ok === true)
+        ? rows
+        : undefined;
+    },
+    "every agent running and healthy",
+    30_000,
+  );
 
 test("a daemon killed with -9 is started again; the agents it left are gone and the new ones healthy", async (t) => {
   const { file, ctx } = await upFleet(t);
@@ -91,10 +111,7 @@ test("a pid in daemon.json that is not Flotilla's daemon is never killed", async
   const pid = stranger.pid as number;
   await waitFor(() => readProc(pid), "the stranger to start");
   const daemonJson = join(ctx.config.stateDir, "daemon.json");
-  writeFileSync(
-    daemonJson,
-    JSON.stringify({ ...info, pid, startTime: readProc(pid)?.startTime, api: "" }),
-  );
+  writeFileSync(daemonJson, JSON.stringify({ ...info, pid, startTime: readProc(pid)?.startTime, api: "" }));
   const run = await restartTarget(daemon, ctx);
   assert.deepEqual(run?.argv, ["kill", "-KILL", String(pid)]);
   assert.equal(run?.exitCode, 1);
@@ -114,7 +131,12 @@ agents:
 `,
   );
   assert.equal((await runCli(["up", "--detach", "-c", file])).code, 0);
-  const ctx: RecoverContext = { config: loadConfig(file).config, configFile: file, timeoutMs: 30_000, env: process.env };
+  const ctx: RecoverContext = {
+    config: loadConfig(file).config,
+    configFile: file,
+    timeoutMs: 30_000,
+    env: process.env,
+  };
   const [row] = await healthy(file);
   process.kill(row?.pid ?? 0, "SIGKILL");
   await waitFor(async () => (await status(file))[0]?.state === "failed", "the agent to fail");

@@ -29,10 +29,14 @@ function agent(port: number, env = "") {
 }
 
 const healthy = (file: string) =>
-  waitFor(async () => {
-    const rows = await status(file);
-    return rows.every((r) => r.state === "running" && r.health.ok === true) ? rows : undefined;
-  }, "the fleet healthy", 30_000);
+  waitFor(
+    async () => {
+      const rows = await status(file);
+      return rows.every((r) => r.state === "running" && r.health.ok === true) ? rows : undefined;
+    },
+    "the fleet healthy",
+    30_000,
+  );
 
 function lkgText(stateDir: string): { id: string; text: string } {
   const lkg = readLastKnownGood(stateDir);
@@ -45,7 +49,12 @@ function lkgText(stateDir: string): { id: string; text: string } {
 test("refusals: no last known good, a missing or damaged backup, a placeholder in its config; nothing is written", async (t) => {
   const [port] = await freePorts(1);
   const { dir, file } = fleetDir(t, `version: 1\nstateDir: ./state\nagents:\n${agent(port ?? 0)}\n`);
-  const ctx: RecoverContext = { config: loadConfig(file).config, configFile: file, timeoutMs: 30_000, env: process.env };
+  const ctx: RecoverContext = {
+    config: loadConfig(file).config,
+    configFile: file,
+    timeoutMs: 30_000,
+    env: process.env,
+  };
   const live = readFileSync(file, "utf8");
   const none = await restoreLastKnownGood(ctx);
   assert.equal(none.outcome, "refused");
@@ -57,22 +66,34 @@ test("refusals: no last known good, a missing or damaged backup, a placeholder i
   writeFileSync(lkgFile, JSON.stringify({ backupId: "nope", at: Date.now(), configFile: file }));
   const missing = await restoreLastKnownGood(ctx);
   assert.equal(missing.outcome, "refused");
-  assert.match(missing.reason ?? "", /^the last known good backup nope is missing or damaged: no backup "nope"/);
+  assert.match(
+    missing.reason ?? "",
+    /^the last known good backup nope is missing or damaged: no backup "nope"/,
+  );
 
   const made = await runCli(["backup", "--json", "-c", file]);
   assert.equal(made.code, 0, made.stderr);
-  const { id, files } = JSON.parse(made.stdout) as { id: string; files: Array<{ role: string; copy: string }> };
+  const { id, files } = JSON.parse(made.stdout) as {
+    id: string;
+    files: Array<{ role: string; copy: string }>;
+  };
   writeFileSync(lkgFile, JSON.stringify({ backupId: id, at: Date.now(), configFile: file }));
   const copy = join(dir, "state/backups", id, "files", files.find((f) => f.role === "config")?.copy ?? "");
   writeFileSync(copy, live.replace("stateDir: ./state", "stateDir: ./state\n# <secret env:SIM_KEY>"));
   writeFileSync(file, `${live}# edited\n`);
   const placeholder = await restoreLastKnownGood(ctx);
   assert.equal(placeholder.outcome, "refused");
-  assert.match(placeholder.reason ?? "", /holds a redaction placeholder; restoring it would write the placeholder over a secret/);
+  assert.match(
+    placeholder.reason ?? "",
+    /holds a redaction placeholder; restoring it would write the placeholder over a secret/,
+  );
   rmSync(copy);
   const damaged = await restoreLastKnownGood(ctx);
   assert.equal(damaged.outcome, "refused");
-  assert.match(damaged.reason ?? "", new RegExp(`^the last known good backup ${id} is missing or damaged: .*ENOENT`));
+  assert.match(
+    damaged.reason ?? "",
+    new RegExp(`^the last known good backup ${id} is missing or damaged: .*ENOENT`),
+  );
   assert.equal(readFileSync(file, "utf8"), `${live}# edited\n`, "no refusal writes the live file");
   assert.equal(listBackups(ctx.config.stateDir).length, 1, "and none takes a backup");
 });
@@ -133,7 +154,11 @@ test("an invalid live config is restored with the daemon up and with it down; a 
   assert.equal(readFileSync(file, "utf8"), lkg.text);
   assert.ok(down.savedAs);
   const saved = readBackup(ctx.config.stateDir, down.savedAs);
-  assert.deepEqual([...saved.contents.values()].filter((text) => text === CORRUPT).length, 1, "the broken file was backed up first");
+  assert.deepEqual(
+    [...saved.contents.values()].filter((text) => text === CORRUPT).length,
+    1,
+    "the broken file was backed up first",
+  );
   assert.equal(readFileSync(constitution, "utf8"), articles);
 });
 
@@ -177,7 +202,10 @@ ${agent(port ?? 0)}
   const record = await restoreLastKnownGood(ctx);
   assert.equal(record.outcome, "applied", record.reason);
   assert.equal(record.backupId, lkg.id, "the recorded last known good, not the newer backup");
-  assert.deepEqual(record.keptKeys, ["providers.sim.keys: env:SIM_KEY_2", "agents.alpha.env.NEW_TOKEN: env:AGENT_TOKEN"]);
+  assert.deepEqual(record.keptKeys, [
+    "providers.sim.keys: env:SIM_KEY_2",
+    "agents.alpha.env.NEW_TOKEN: env:AGENT_TOKEN",
+  ]);
   const restored = readFileSync(file, "utf8");
   assert.match(restored, /^# the fleet of one, with a comment the restore keeps$/m);
   assert.match(restored, /\{ env: SIM_KEY_2 \}/);

@@ -100,7 +100,8 @@ export async function escalate(
     const ids = ctx.config.watchdog.alerts ?? ctx.config.alerts.map((c) => c.id);
     const channels = ctx.config.alerts.filter((c) => ids.includes(c.id));
     const signal = new AbortController().signal;
-    await Promise.all(
+    // All at once (each with its channel's timeout), reported in the config's order.
+    const sent = await Promise.all(
       channels.map(async (channel) => {
         try {
           const send = channelSender(channel, {
@@ -108,12 +109,13 @@ export async function escalate(
             writeStdout: (text) => process.stdout.write(text),
           });
           await send(alert, signal);
-          delivered.push(channel.id);
+          return true;
         } catch {
-          failed.push(channel.id);
+          return false;
         }
       }),
     );
+    channels.forEach((channel, index) => (sent[index] ? delivered : failed).push(channel.id));
   } catch {
     // a broken channel list: the fallback below still records it
   }

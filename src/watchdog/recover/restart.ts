@@ -46,7 +46,8 @@ async function answers(info: DaemonInfo, timeoutMs: number): Promise<boolean> {
 /** Why the pid in daemon.json is not the daemon it claims to be, or undefined when it is. */
 function notOurDaemon(info: DaemonInfo): string | undefined {
   const proc = readProc(info.pid);
-  if (!proc || proc.startTime !== info.startTime) return `pid ${info.pid} is no longer the daemon that started`;
+  if (!proc || proc.startTime !== info.startTime)
+    return `pid ${info.pid} is no longer the daemon that started`;
   let argv: string[];
   try {
     argv = readFileSync(`/proc/${info.pid}/cmdline`, "utf8").split("\0");
@@ -75,13 +76,23 @@ async function restartDaemon(ctx: RecoverContext): Promise<ActionRun> {
   const info = readDaemonInfo(ctx.config.stateDir);
   if (info) {
     if (await answers(info, Math.min(HEALTHZ_TIMEOUT_MS, ctx.timeoutMs)))
-      return ran(["GET", "/healthz"], started, 0, `the daemon (pid ${info.pid}) answers again; not restarted`);
+      return ran(
+        ["GET", "/healthz"],
+        started,
+        0,
+        `the daemon (pid ${info.pid}) answers again; not restarted`,
+      );
     const kill = ["kill", "-KILL", String(info.pid)];
     const problem = notOurDaemon(info);
     if (problem) return ran(kill, started, 1, problem);
     process.kill(info.pid, "SIGKILL");
     if (!(await gone(info.pid, info.startTime)))
-      return ran(kill, started, 1, `the daemon (pid ${info.pid}) is still there ${KILL_WAIT_MS}ms after SIGKILL`);
+      return ran(
+        kill,
+        started,
+        1,
+        `the daemon (pid ${info.pid}) is still there ${KILL_WAIT_MS}ms after SIGKILL`,
+      );
     notes.push(`killed the daemon (pid ${info.pid}): alive but not answering`);
   }
   // `up --detach` starts the daemon in a session of its own: it outlives this process. It also cleans up

@@ -98,7 +98,9 @@ export async function restoreLastKnownGood(ctx: RecoverContext): Promise<Restore
     contents = backup.contents;
     createdAt = backup.manifest.createdAt;
   } catch (err) {
-    return refuse(`the last known good backup ${lkg.backupId} is missing or damaged: ${(err as Error).message}`);
+    return refuse(
+      `the last known good backup ${lkg.backupId} is missing or damaged: ${(err as Error).message}`,
+    );
   }
   const configEntry = files.find((f) => f.role === "config");
   const lkgText = configEntry ? contents.get(configEntry.path) : undefined;
@@ -117,7 +119,10 @@ export async function restoreLastKnownGood(ctx: RecoverContext): Promise<Restore
   record.keptKeys = carried.kept;
   record.toSha256 = sha256(carried.text);
   record.diff = redact(
-    unifiedDiff(liveText, carried.text, { from: `${ctx.configFile} (live)`, to: `last known good ${lkg.backupId}` }),
+    unifiedDiff(liveText, carried.text, {
+      from: `${ctx.configFile} (live)`,
+      to: `last known good ${lkg.backupId}`,
+    }),
     secrets,
   );
   if (live.ok && record.toSha256 === record.fromSha256)
@@ -157,6 +162,8 @@ export async function restoreLastKnownGood(ctx: RecoverContext): Promise<Restore
   return {
     ...record,
     outcome: "failed",
-    reason: restore.run.timedOut ? `flotilla restore did not finish within ${ctx.timeoutMs}ms` : said || restore.run.output,
+    reason: restore.run.timedOut
+      ? `flotilla restore did not finish within ${ctx.timeoutMs}ms`
+      : said || restore.run.output,
   };
 }

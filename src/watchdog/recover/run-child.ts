@@ -60,7 +60,10 @@ export function runFlotilla(
             origin: "deterministic",
             exitCode,
             timedOut,
-            output: lastLines(`${out}${errText}${timedOut ? `\nkilled after ${options.timeoutMs}ms` : ""}`, []),
+            output: lastLines(
+              `${out}${errText}${timedOut ? `\nkilled after ${options.timeoutMs}ms` : ""}`,
+              [],
+            ),
             ms: Date.now() - started,
           },
           stdout: out,
