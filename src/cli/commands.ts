@@ -24,6 +24,7 @@ import { describeCommand } from "./describe.ts";
 import { systemdCommand } from "./systemd.ts";
 import { upCommand } from "./up.ts";
 import { validateCommand } from "./validate.ts";
+import { watchdogCommand } from "./watchdog.ts";
 
 export const COMMANDS: Command[] = [
   upCommand,
@@ -49,7 +50,7 @@ export const COMMANDS: Command[] = [
   incidentsCommand,
   gateCommand,
   policyCommand,
-  oversightCommand,
+  watchdogCommand,
   gatewayCommand,
   simCommand,
   runAgentCommand,

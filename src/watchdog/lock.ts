@@ -117,3 +117,9 @@ function release(file: string, me: Holder): void {
   const holder = parseHolder(readText(file));
   if (holder?.pid === me.pid && holder.startTime === me.startTime) rmSync(file, { force: true });
 }
+
+/** The live watchdog holding stateDir's lock, or undefined (no lock, or its holder is gone). */
+export function watchdogHolder(stateDir: string): Holder | undefined {
+  const holder = parseHolder(readText(join(stateDir, "watchdog.lock")));
+  return holder && isAlive(holder.pid, holder.startTime) ? holder : undefined;
+}

@@ -45,13 +45,20 @@ function summaryOf(incident: Incident): string {
 }
 
 /** The escalation as an alert every channel renders (critical: it passes every minSeverity). */
-export function escalationAlert(incident: Incident, secrets: readonly string[], now = Date.now()): Alert {
-  const headline = `human needed: ${incident.target.id} ${triedOf(incident)}, incident ${incident.id}`;
+export function escalationAlert(
+  incident: Incident,
+  secrets: readonly string[],
+  now = Date.now(),
+  notice?: string,
+): Alert {
+  const headline = notice
+    ? `${notice}, incident ${incident.id}`
+    : `human needed: ${incident.target.id} ${triedOf(incident)}, incident ${incident.id}`;
   return {
     finding: {
       id: incident.id,
       check: "watchdog",
-      severity: "critical",
+      severity: notice ? "warning" : "critical",
       agent: incident.target.kind === "agent" ? incident.target.name : null,
       article: null,
       evidence: redact(`${headline}\n${summaryOf(incident)}`, secrets),
@@ -82,19 +89,28 @@ function fallback(stateDir: string, alert: Alert, failed: string[]): void {
   }
 }
 
-/** Sends "human needed" for an incident to watchdog.alerts (default: every channel); never throws. */
+/**
+ * Sends "human needed" for an incident to watchdog.alerts (default: every channel); never throws. With
+ * `notice`, it sends that line instead, as a warning (the watchdog telling, not asking for a human).
+ */
 export async function escalate(
   incident: Incident,
   ctx: EscalateContext,
+  notice?: string,
 ): Promise<{ delivered: string[]; failed: string[] }> {
   const delivered: string[] = [];
   const failed: string[] = [];
   let alert: Alert;
   try {
-    alert = escalationAlert(incident, fleetSecrets(ctx.config, ctx.env));
+    alert = escalationAlert(incident, fleetSecrets(ctx.config, ctx.env), Date.now(), notice);
   } catch {
     // a malformed incident still escalates, with what it names
-    alert = escalationAlert({ ...incident, seen: [], notes: [], decisions: [], ran: [] }, []);
+    alert = escalationAlert(
+      { ...incident, seen: [], notes: [], decisions: [], ran: [] },
+      [],
+      Date.now(),
+      notice,
+    );
   }
   try {
     const ids = ctx.config.watchdog.alerts ?? ctx.config.alerts.map((c) => c.id);
