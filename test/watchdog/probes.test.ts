@@ -181,9 +181,22 @@ test("probes of a real fleet: healthy, starting, stopped, slow, hung, gateway, p
   assert.equal(gateway.state, "down", gateway.detail);
   shift = 0;
 
-  // kill -9 the daemon: the daemon is down, and agents read "daemon down".
+  // A hung daemon (SIGSTOP): its pid lives, its API does not answer; down once past daemonGrace (5 s here).
   const daemon = readDaemonInfo(stateDir);
   assert.ok(daemon);
+  process.kill(daemon.pid, "SIGSTOP");
+  shift = 10_000;
+  const hungDaemon = await probe("daemon");
+  assert.equal(hungDaemon.state, "down");
+  assert.match(hungDaemon.detail, new RegExp(`^pid ${daemon.pid} does not answer: no answer within 500ms$`));
+  assert.deepEqual(
+    [(await probe("agent:slow")).state, (await probe("agent:slow")).detail],
+    ["down", "daemon down (no answer within 500ms)"],
+  );
+  shift = 0;
+  process.kill(daemon.pid, "SIGCONT");
+
+  // kill -9 the daemon: the daemon is down, and agents read "daemon down".
   process.kill(daemon.pid, "SIGKILL");
   await waitFor(() => !pidAlive(daemon.pid), "the daemon gone");
   const dead = await probe("daemon");
