@@ -185,16 +185,21 @@ test("probes of a real fleet: healthy, starting, stopped, slow, hung, gateway, p
   const daemon = readDaemonInfo(stateDir);
   assert.ok(daemon);
   process.kill(daemon.pid, "SIGSTOP");
-  shift = 10_000;
-  const hungDaemon = await probe("daemon");
-  assert.equal(hungDaemon.state, "down");
-  assert.match(hungDaemon.detail, new RegExp(`^pid ${daemon.pid} does not answer: no answer within 500ms$`));
-  assert.deepEqual(
-    [(await probe("agent:slow")).state, (await probe("agent:slow")).detail],
-    ["down", "daemon down (no answer within 500ms)"],
-  );
-  shift = 0;
-  process.kill(daemon.pid, "SIGCONT");
+  try {
+    shift = 10_000;
+    const hungDaemon = await probe("daemon");
+    assert.equal(hungDaemon.state, "down");
+    assert.match(
+      hungDaemon.detail,
+      new RegExp(`^pid ${daemon.pid} does not answer: no answer within 500ms$`),
+    );
+    const agent = await probe("agent:slow");
+    assert.deepEqual([agent.state, agent.detail], ["down", "daemon down (no answer within 500ms)"]);
+  } finally {
+    // Woken even when an assertion fails, so that the test's `flotilla down` is not left waiting on it.
+    process.kill(daemon.pid, "SIGCONT");
+    shift = 0;
+  }
 
   // kill -9 the daemon: the daemon is down, and agents read "daemon down".
   process.kill(daemon.pid, "SIGKILL");
