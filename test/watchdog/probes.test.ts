@@ -11,6 +11,7 @@ import { readDaemonInfo } from "../../src/api/daemon-files.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { openSqliteStore } from "../../src/ledger/sqlite-store.ts";
 import { readProc, signalGroup } from "../../src/supervisor/process-tree.ts";
+import { processStartedAt } from "../../src/watchdog/process-start.ts";
 import { oversightHeartbeat } from "../../src/watchdog/probe-records.ts";
 import { confirmDown, type ProbeContext, probeTarget } from "../../src/watchdog/probes.ts";
 import { watchTargets } from "../../src/watchdog/targets.ts";
@@ -176,6 +177,12 @@ test("probes of a real fleet: healthy, starting, stopped, slow, hung, gateway, p
   // The gateway stopped: down once past its start grace (the context's clock a minute on).
   const gatewayPid = rows.find((r) => r.name === "gateway")?.pid ?? 0;
   signalGroup(readProc(gatewayPid)?.pgid ?? 0, "SIGSTOP");
+  // Inside its 30 s start grace (the context's clock 1 s after its process started): starting.
+  const gatewayStart = processStartedAt(gatewayPid) ?? 0;
+  shift = gatewayStart + 1000 - Date.now();
+  const young = await probe("gateway");
+  assert.equal(young.state, "starting", young.detail);
+  assert.match(young.detail, /^started [12]s ago: no answer within 500ms$/);
   shift = 60_000;
   const gateway = await probe("gateway");
   assert.equal(gateway.state, "down", gateway.detail);
