@@ -49,10 +49,14 @@ async function publicStatus(
   constitution: Constitution | undefined,
   usage: UsageSampler,
   oversight: OversightRouteDeps | undefined,
+  withUsage = true,
 ) {
   const strict = constitution?.strictModes() ?? new Map<string, unknown>();
   const statuses = supervisor.status();
-  const used = await usage.sample(statuses.flatMap((s) => (s.pid === null ? [] : [s.pid])));
+  // CPU use needs two samples some 200 ms apart; a probe that only wants states asks for none (?usage=0).
+  const used = withUsage
+    ? await usage.sample(statuses.flatMap((s) => (s.pid === null ? [] : [s.pid])))
+    : new Map<number, null>();
   return {
     agents: statuses.map((s) => ({
       name: s.name,
@@ -120,7 +124,17 @@ async function route(
   // Everything else is the operator's.
   requireOperator(caller);
   if (method === "GET" && url.pathname === "/v1/status")
-    return send(res, 200, await publicStatus(deps.supervisor, deps.constitution, usage, deps.oversight));
+    return send(
+      res,
+      200,
+      await publicStatus(
+        deps.supervisor,
+        deps.constitution,
+        usage,
+        deps.oversight,
+        url.searchParams.get("usage") !== "0",
+      ),
+    );
   if (method === "GET" && url.pathname === "/v1/events") {
     const limit = Number(url.searchParams.get("limit") ?? 100);
     const agent = url.searchParams.get("agent") ?? undefined;

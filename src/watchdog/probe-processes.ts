@@ -90,7 +90,9 @@ export async function daemonAgents(
   } catch {
     return { error: "daemon down (no API token in the state dir)" };
   }
-  const answer = await httpGet(`${info.api}/v1/status`, timeoutMs, { authorization: `Bearer ${token}` });
+  const answer = await httpGet(`${info.api}/v1/status?usage=0`, timeoutMs, {
+    authorization: `Bearer ${token}`,
+  });
   if (!answer.ok) return { error: `daemon down (${answer.error})` };
   if (answer.status !== 200) return { error: `daemon down (status HTTP ${answer.status})` };
   try {

@@ -30,6 +30,8 @@ export interface RecoveryDeps {
   log: (line: string) => void;
   sleep: (ms: number) => Promise<void>;
   now: () => number;
+  /** The diagnosis step (the model behind it is the one simulated part in tests): `diagnose` by default. */
+  diagnose?: typeof diagnose;
 }
 
 /** How long a target may take to answer again after a rung: its own start grace. */
@@ -80,7 +82,7 @@ async function modelRung(incident: Incident, deps: RecoveryDeps): Promise<boolea
     { config: deps.config, configFile: deps.configFile, logLines: deps.config.watchdog.logLines },
     redact,
   );
-  const { result, modelCalls } = await diagnose(target, incident.seen, evidence, {
+  const { result, modelCalls } = await (deps.diagnose ?? diagnose)(target, incident.seen, evidence, {
     config: deps.config,
     env: deps.env,
     cache: deps.state.diagnoses,

@@ -47,7 +47,12 @@ const ORDER: Record<Target["kind"], number> = {
   provider: 5,
 };
 
-function newIncident(target: Target, seen: ProbeResult[], now: number, state: WatchdogState): Incident {
+export function newIncident(
+  target: Target,
+  seen: ProbeResult[],
+  now: number,
+  state: WatchdogState,
+): Incident {
   const firstSeenAt = seen[0]?.at ?? now;
   return {
     id: incidentId(target, now, (id) => state.incident(id) !== undefined),

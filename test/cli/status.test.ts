@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { connectDaemon } from "../../src/api/client.ts";
 import { fleetDir, freePorts, NODE, pidAlive, runCli, runOnTerminal, waitFor } from "../support/fleet.ts";
 import { agentLine } from "../support/migrations.ts";
 
@@ -50,6 +51,13 @@ test("status shows health only for live agents, CPU, memory, the last exit and t
   assert.equal(idle?.state, "stopped");
   assert.equal(idle?.health.ok, null);
   assert.equal(idle?.usage, null);
+  // States only (the watchdog's probes): no CPU sampling, no usage.
+  const quick = await connectDaemon(join(file, "..", "state")).get<{ agents: Row[] }>("/v1/status?usage=0");
+  assert.equal(quick.agents.find((r) => r.name === "steady")?.state, "running");
+  assert.ok(
+    quick.agents.every((r) => r.usage === null),
+    "?usage=0 measures nothing",
+  );
 
   const table = await runCli(["status", "-c", file]);
   assert.match(

@@ -126,7 +126,7 @@ async function restartAgent(name: string, ctx: RecoverContext): Promise<ActionRu
   }
   let verb = "restart";
   try {
-    const { agents } = await client.get<{ agents: AgentStatus[] }>("/v1/status");
+    const { agents } = await client.get<{ agents: AgentStatus[] }>("/v1/status?usage=0");
     const state = agents.find((a) => a.name === name)?.state;
     if (state === "failed" || state === "stopped") verb = "start";
   } catch (err) {
