@@ -130,7 +130,7 @@ export async function startWatchdog(fleet: DrillFleet): Promise<WatchdogProcess>
     );
   } catch (err) {
     await watchdog.stop();
-    throw new Error(`${(err as Error).message}; watchdog output:\n${output}`);
+    throw new Error(`${(err as Error).message}; watchdog output:\n${output}`, { cause: err });
   }
   return watchdog;
 }
