@@ -139,8 +139,9 @@ export async function startDaemon(options: DaemonOptions) {
         () => apiUrl,
       ),
       configFile: file,
-      stdinFor: (name) =>
-        name === GATEWAY_AGENT ? gatewayInput(current().loaded.config, current().wiring) : undefined,
+      // The supervisor's config and secrets: during an apply (a key added), the gateway starts on the new ones.
+      stdinFor: (name, applied, secrets) =>
+        name === GATEWAY_AGENT ? gatewayInput(applied, { ...current().wiring, secrets }) : undefined,
       ...(options.wiring
         ? {
             internal: options.wiring.internal,

@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   FLOTILLA_E_FINDING_NOT_FOUND: "no oversight finding has that id",
   FLOTILLA_E_DELIVERY: "an alert or an injected message could not be delivered",
   FLOTILLA_E_EVAL_SET_INVALID: "a labelled set for oversight eval cannot be read or has a wrong line",
+  FLOTILLA_E_WATCHDOG_RUNNING: "another watchdog already watches this state dir",
+  FLOTILLA_E_INCIDENT_NOT_FOUND: "no watchdog incident has that id",
   FLOTILLA_E_JUDGE_UNAVAILABLE: "the oversight judge cannot be asked (no model, no gateway, or it refused)",
 } as const;
 

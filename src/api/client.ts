@@ -12,8 +12,11 @@ export interface ApiClient {
   stream(path: string, onData: (data: unknown) => void, signal?: AbortSignal): Promise<void>;
 }
 
-/** A client for the daemon of this state dir; throws FLOTILLA_E_DAEMON_NOT_RUNNING when there is none. */
-export function connectDaemon(stateDir: string): ApiClient {
+/**
+ * A client for the daemon of this state dir; throws FLOTILLA_E_DAEMON_NOT_RUNNING when there is none.
+ * `timeoutMs` bounds each call (the watchdog's: a hung daemon must not hang its caller); none by default.
+ */
+export function connectDaemon(stateDir: string, options: { timeoutMs?: number } = {}): ApiClient {
   const info = readDaemonInfo(stateDir);
   if (!info?.api) {
     throw new FlotillaError(
@@ -31,11 +34,13 @@ export function connectDaemon(stateDir: string): ApiClient {
         method,
         headers: payload === undefined ? headers : { ...headers, "content-type": "application/json" },
         ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+        ...(options.timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(options.timeoutMs) }),
       });
     } catch (cause) {
+      const late = (cause as Error).name === "TimeoutError" ? ` within ${options.timeoutMs}ms` : "";
       throw new FlotillaError(
         "FLOTILLA_E_DAEMON_UNREACHABLE",
-        `the daemon (pid ${info?.pid}) did not answer at ${info?.api}`,
+        `the daemon (pid ${info?.pid}) did not answer at ${info?.api}${late}`,
         {
           cause,
         },

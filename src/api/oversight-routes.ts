@@ -1,6 +1,6 @@
 /**
  * The control API's oversight routes. Operator (token): run now, list findings, acknowledge, accept a
- * finding's drafted penalty, the heartbeat. Agent (its own key): acknowledge a finding about itself, or a
+ * finding's drafted penalty, the heartbeat, restart a stuck pass, freeze it (the stop-oversight drill). Agent (its own key): acknowledge a finding about itself, or a
  * critical one injected into its session; never another agent's, and never run or switch off the pass.
  */
 import type { IncomingMessage } from "node:http";
@@ -75,6 +75,17 @@ export async function oversightRoute(
     requireOperator(caller);
     if (!finding) throw findingNotFound(id);
     return { finding: deps.oversight.store.acknowledge(id, "operator", Date.now()) };
+  }
+  if (method === "POST" && (path === "/v1/oversight/restart" || path === "/v1/oversight/freeze")) {
+    // An agent is known but not allowed: 403, not 401 (it must never stop or restart its own watcher).
+    if (caller.kind === "agent")
+      throw new FlotillaError(
+        "FLOTILLA_E_UNAUTHORIZED",
+        `${path} is the operator's: an agent's key may not restart or freeze the oversight pass`,
+        { status: 403 },
+      );
+    requireOperator(caller);
+    return path === "/v1/oversight/restart" ? deps.oversight.restart() : deps.oversight.freeze();
   }
   requireOperator(caller);
   if (method === "POST" && path === "/v1/oversight/run") {

@@ -10,6 +10,7 @@ import { drillCommand } from "./drill.ts";
 import { eventsCommand } from "./events.ts";
 import { gateCommand } from "./gate.ts";
 import { gatewayCommand } from "./gateway.ts";
+import { incidentsCommand } from "./incidents.ts";
 import { initCommand } from "./init.ts";
 import { keyCommand } from "./key.ts";
 import { logsCommand } from "./logs.ts";
@@ -24,6 +25,7 @@ import { describeCommand } from "./describe.ts";
 import { systemdCommand } from "./systemd.ts";
 import { upCommand } from "./up.ts";
 import { validateCommand } from "./validate.ts";
+import { watchdogCommand } from "./watchdog.ts";
 
 export const COMMANDS: Command[] = [
   upCommand,
@@ -46,9 +48,10 @@ export const COMMANDS: Command[] = [
   constitutionCommand,
   penaltyCommand,
   oversightCommand,
+  incidentsCommand,
   gateCommand,
   policyCommand,
-  oversightCommand,
+  watchdogCommand,
   drillCommand,
   gatewayCommand,
   simCommand,

@@ -7,6 +7,7 @@ import { createRunRegistry } from "../supervisor/run-registry.ts";
 import { instanceId } from "../supervisor/supervisor.ts";
 import { type Command, print, printJson } from "./command.ts";
 import { loadForCli } from "./load.ts";
+import { markStoppedOnPurpose, stopWatchdog } from "../watchdog/embedded.ts";
 
 /** SIGTERM, then SIGKILL after a grace period, to a daemon that cannot be asked over its API. */
 async function stopUnreachable(pid: number, startTime: number): Promise<void> {
@@ -25,6 +26,9 @@ export const downCommand: Command = {
   usage: "flotilla down [-c FILE] [--json]",
   async run(input) {
     const { config } = loadForCli(input);
+    // The watchdog goes first, and the marker tells a timer's watchdog too: a fleet stopped on purpose is not down.
+    markStoppedOnPurpose(config.stateDir);
+    const watchdogPid = await stopWatchdog(config.stateDir);
     const info = readDaemonInfo(config.stateDir);
     let daemonPid: number | null = null;
     if (info && !info.api) {
@@ -41,7 +45,7 @@ export const downCommand: Command = {
     }
     // Whatever a dead daemon left behind goes too.
     const orphans = await createRunRegistry(config.stateDir).cleanupOrphans(instanceId(config.stateDir));
-    if (input.json) printJson({ stopped: true, daemonPid, orphans });
+    if (input.json) printJson({ stopped: true, daemonPid, watchdogPid: watchdogPid ?? null, orphans });
     else if (daemonPid === null && orphans.length === 0) print("nothing was running");
     else {
       print(

@@ -23,6 +23,7 @@ const EXAMPLES: Record<string, string> = {
   key: "flotilla key rotate coder",
   constitution: "flotilla constitution show",
   penalty: "flotilla penalty list --agent coder",
+  incidents: "flotilla incidents --open",
   policy: 'flotilla policy preview coder "Fix the login bug"',
   gateway: "flotilla gateway --listen 127.0.0.1:4000",
   sim: "flotilla sim --listen 127.0.0.1:4100",

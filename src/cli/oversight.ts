@@ -1,6 +1,6 @@
 /**
- * `flotilla oversight run|findings|ack|eval`: run the pass now, list findings newest first, acknowledge
- * one, or score the judge against a labelled set (src/cli/oversight-eval.ts).
+ * `flotilla oversight run|restart|findings|ack|eval`: run the pass now, restart a stuck pass, list findings
+ * newest first, acknowledge one, or score the judge against a labelled set (src/cli/oversight-eval.ts).
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
@@ -17,7 +17,7 @@ import { OVERSIGHT_EVAL_OPTIONS, oversightEval } from "./oversight-eval.ts";
 import { renderFinding, renderFindings, renderRun } from "./oversight-render.ts";
 
 const USAGE =
-  "flotilla oversight run | findings [--state open|acknowledged|resolved|all] [--agent NAME] | ack ID | eval FILE [--model NAME] [-c FILE] [--json]";
+  "flotilla oversight run | restart | findings [--state open|acknowledged|resolved|all] [--agent NAME] | ack ID | eval FILE [--model NAME] [-c FILE] [--json]";
 
 async function readFindings(config: FlotillaConfig, state: string, agent: string | undefined) {
   if (readDaemonInfo(config.stateDir)?.api) {
@@ -45,7 +45,7 @@ async function readFindings(config: FlotillaConfig, state: string, agent: string
 
 export const oversightCommand: Command = {
   name: "oversight",
-  summary: "Run the oversight pass now, list its findings, acknowledge one, or evaluate the judge",
+  summary: "Run or restart the oversight pass, list its findings, acknowledge one, or evaluate the judge",
   usage: USAGE,
   options: { state: { type: "string" }, agent: { type: "string" }, ...OVERSIGHT_EVAL_OPTIONS },
   async run(input) {
@@ -59,6 +59,21 @@ export const oversightCommand: Command = {
       if (input.json) printJson(result);
       else print(renderRun(result.run, result.findings, result.durationMs));
       return result.run.outcome === "ok" ? 0 : 1;
+    }
+    if (action === "restart") {
+      if (rest.length > 0)
+        throw new FlotillaError("FLOTILLA_E_USAGE", `restart takes no arguments; usage: ${USAGE}`);
+      const result = await connectDaemon(config.stateDir).post<{ restarted: true; runId?: number }>(
+        "/v1/oversight/restart",
+      );
+      if (input.json) printJson(result);
+      else
+        print(
+          result.runId === undefined
+            ? "oversight restarted (it is disabled, so no run started)"
+            : `oversight restarted; run #${result.runId} started`,
+        );
+      return 0;
     }
     if (action === "findings") {
       const state = typeof input.values.state === "string" ? input.values.state : "all";
@@ -96,6 +111,6 @@ export const oversightCommand: Command = {
         );
       return 0;
     }
-    throw new FlotillaError("FLOTILLA_E_USAGE", `say run, findings, ack or eval; usage: ${USAGE}`);
+    throw new FlotillaError("FLOTILLA_E_USAGE", `say run, restart, findings, ack or eval; usage: ${USAGE}`);
   },
 };

@@ -8,6 +8,7 @@ import { offlineStatus } from "./offline-status.ts";
 import { selfCommand } from "./self-command.ts";
 import { renderStatusTable, type StatusRow } from "./status-table.ts";
 import { heartbeatLine, type OversightHeartbeat } from "./oversight-render.ts";
+import { watchdogHeartbeat, watchdogLine } from "./watchdog-render.ts";
 
 export const statusCommand: Command = {
   name: "status",
@@ -16,16 +17,20 @@ export const statusCommand: Command = {
   async run(input) {
     const { config } = loadForCli(input);
     const info = readDaemonInfo(config.stateDir);
+    const now = Date.now();
+    const watchdog = watchdogHeartbeat(config.stateDir, config.watchdog, now);
+    const colour = useColour(process.stdout);
     if (info?.api) {
       const body = await connectDaemon(config.stateDir).get<{
         agents: StatusRow[];
         oversight?: OversightHeartbeat;
       }>("/v1/status");
-      if (input.json) printJson({ daemon: { pid: info.pid, api: info.api }, ...body });
+      if (input.json) printJson({ daemon: { pid: info.pid, api: info.api }, ...body, watchdog });
       else {
-        const colour = useColour(process.stdout);
-        const table = renderStatusTable(body.agents, Date.now(), colour);
-        print(body.oversight ? `${table}\n${heartbeatLine(body.oversight, Date.now(), colour)}` : table);
+        const lines = [renderStatusTable(body.agents, now, colour)];
+        if (body.oversight) lines.push(heartbeatLine(body.oversight, now, colour));
+        lines.push(watchdogLine(watchdog, now, colour));
+        print(lines.join("\n"));
       }
       return 0;
     }
@@ -37,8 +42,8 @@ export const statusCommand: Command = {
       : orphaned.length > 0
         ? `no daemon runs, but ${orphaned.length} process(es) of a dead daemon do; "${me} up" stops them first, "${me} down" stops them`
         : `no daemon runs; "${me} up" starts the fleet`;
-    if (input.json) printJson({ daemon: info ? { pid: info.pid, api: null } : null, agents, note });
-    else print(`${renderStatusTable(agents, Date.now(), useColour(process.stdout))}\n${note}`);
+    if (input.json) printJson({ daemon: info ? { pid: info.pid, api: null } : null, agents, note, watchdog });
+    else print(`${renderStatusTable(agents, now, colour)}\n${watchdogLine(watchdog, now, colour)}\n${note}`);
     return 0;
   },
 };

@@ -64,12 +64,15 @@ export const systemdCommand: Command = {
         ? "/etc/systemd/system"
         : join(process.env.XDG_CONFIG_HOME ?? join(homedir(), ".config"), "systemd", "user");
     const files = writeUnits(dir, units);
+    const watchdogTimer = (flag: string) =>
+      loaded.config.watchdog.enabled ? [`systemctl${flag} enable --now flotilla-watchdog.timer`] : [];
     const commands =
       scope === "system"
-        ? ["systemctl daemon-reload", "systemctl enable --now flotilla.service"]
+        ? ["systemctl daemon-reload", "systemctl enable --now flotilla.service", ...watchdogTimer("")]
         : [
             "systemctl --user daemon-reload",
             "systemctl --user enable --now flotilla.service",
+            ...watchdogTimer(" --user"),
             `loginctl enable-linger ${process.env.USER ?? "$USER"}`,
           ];
     if (input.json) printJson({ files, commands });

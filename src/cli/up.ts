@@ -16,6 +16,7 @@ import { loadForCli } from "./load.ts";
 import { whenParentGone } from "./parent-watch.ts";
 import { selfCommand } from "./self-command.ts";
 import { renderStatusTable } from "./status-table.ts";
+import { clearStoppedMarker, startEmbeddedWatchdog } from "../watchdog/embedded.ts";
 
 const DAEMON_ENTRY = fileURLToPath(new URL("../../bin/flotilla-daemon.js", import.meta.url));
 const SETTLE_POLL_MS = 200;
@@ -139,17 +140,21 @@ async function waitForApi(
 export const upCommand: Command = {
   name: "up",
   summary: "Start the daemon and the fleet (foreground; --detach to run in the background)",
-  usage: "flotilla up [--detach] [-c FILE] [--json]",
-  options: { detach: { type: "boolean", short: "d" } },
+  usage: "flotilla up [--detach] [--no-watchdog] [-c FILE] [--json]",
+  options: { detach: { type: "boolean", short: "d" }, "no-watchdog": { type: "boolean" } },
   async run(input) {
-    return launchFleet(loadForCli(input), { detach: input.values.detach === true, json: input.json });
+    return launchFleet(loadForCli(input), {
+      detach: input.values.detach === true,
+      json: input.json,
+      watchdog: input.values["no-watchdog"] !== true,
+    });
   },
 };
 
 /** Starts the daemon for a loaded config; in the foreground, returns when the daemon exits. */
 export async function launchFleet(
   given: LoadedConfig,
-  options: { detach: boolean; json: boolean },
+  options: { detach: boolean; json: boolean; watchdog?: boolean },
 ): Promise<number> {
   const { stateDir } = given.config;
   const running = readDaemonInfo(stateDir);
@@ -161,6 +166,7 @@ export async function launchFleet(
   }
   ensureStateDir(stateDir);
   ensureToken(stateDir);
+  clearStoppedMarker(stateDir);
   // A daemon killed mid-apply left a journal: settle on one whole config before anything starts.
   const recovered = settleJournal(stateDir);
   const loaded = recovered ? loadConfig(given.file) : given;
@@ -182,6 +188,9 @@ export async function launchFleet(
     const started = await waitForApi(stateDir, child, failure);
     if (started !== "up") return started;
     const client = connectDaemon(stateDir);
+    // The watchdog runs outside the daemon's tree (a daemon crash leaves it running); under systemd, a timer runs it.
+    if (options.watchdog !== false)
+      startEmbeddedWatchdog(loaded, daemonEnv(loaded.config), fleetWiring(loaded).secrets ?? {});
     const settleMs = Math.max(5000, ...loaded.config.agents.map((a) => a.health.grace));
     const agents = await settled(
       async () => (await client.get<{ agents: AgentStatus[] }>("/v1/status")).agents,

@@ -311,7 +311,10 @@ export const configSchema = z
       .describe("Drift detection for managed files (config, constitution, briefs)"),
     simulator: simulatorSchema.optional(),
     oversight: oversightSchema.prefault({}),
-    alerts: z.array(alertChannelSchema).prefault([]).describe("Where oversight's alerts and the watchdog's escalations go"),
+    alerts: z
+      .array(alertChannelSchema)
+      .prefault([])
+      .describe("Where oversight's alerts and the watchdog's escalations go"),
     repos: z.array(repoSchema).prefault([]).describe("Repositories oversight audits and the gate guards"),
     watchdog: watchdogSchema.prefault({}),
   })

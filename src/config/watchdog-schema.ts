@@ -25,7 +25,10 @@ const extraSchema = z
 
 export const watchdogSchema = z
   .strictObject({
-    enabled: z.boolean().prefault(true).describe("Run the watchdog (embedded: `flotilla up` starts it detached)"),
+    enabled: z
+      .boolean()
+      .prefault(true)
+      .describe("Run the watchdog (embedded: `flotilla up` starts it detached)"),
     embedded: z
       .boolean()
       .prefault(true)
@@ -57,8 +60,13 @@ export const watchdogSchema = z
       .prefault("1h")
       .describe("Identical symptoms within this time reuse the last diagnosis instead of calling the model"),
     maxActions: count.prefault(5).describe("Actions one diagnosis may propose; more and all are refused"),
-    actionTimeout: duration("60s").prefault("60s").describe("How long one action may run before it is killed"),
-    extras: z.array(extraSchema).prefault([]).describe("Commands the fix policy allows besides Flotilla's own"),
+    actionTimeout: duration("60s")
+      .prefault("60s")
+      .describe("How long one action may run before it is killed"),
+    extras: z
+      .array(extraSchema)
+      .prefault([])
+      .describe("Commands the fix policy allows besides Flotilla's own"),
     alerts: z
       .array(z.string())
       .optional()

@@ -19,6 +19,8 @@ export interface BriefInput {
   penaltyCap: number;
   strict: StrictMode | undefined;
   incidents: readonly Incident[];
+  /** Incidents resolved in the last day (the coordinator's brief only). */
+  recentIncidents?: readonly Incident[];
   /** Whether HANDOFF.md exists in the workspace now. */
   handoffExists: boolean;
   /** The control API's base URL, for reporting a violation; absent when not known. */
@@ -113,6 +115,14 @@ function statusSection(input: BriefInput): string[] {
   if (input.incidents.length === 0) lines.push("None.", "");
   else
     for (const i of input.incidents) lines.push(`- ${i.id}: ${i.title || "(no title)"} (${stamp(i.ts)})`, "");
+  if (input.recentIncidents && input.recentIncidents.length > 0) {
+    lines.push("## Incidents resolved in the last day", "");
+    for (const i of input.recentIncidents)
+      lines.push(
+        `- ${i.id}: ${i.title || "(no title)"}: ${i.outcome ?? "resolved"} ${stamp(i.resolvedAt ?? i.ts)} ("flotilla incidents show ${i.id}")`,
+        "",
+      );
+  }
   lines.push(
     "## Hand-off",
     "",

@@ -7,7 +7,7 @@ import type { LedgerEvent, Store } from "../ledger/store.ts";
 import { type Article, parseArticleNumber } from "./articles.ts";
 import { checkPenalty, type PenaltyInput } from "./penalty-rules.ts";
 
-/** Event kinds this module owns (incidents will be raised by the watchdog, not built yet; they are only read here). */
+/** Event kinds this module owns (incidents are raised by the watchdog; they are only read here). */
 export const KINDS = {
   amended: "constitution.amended",
   penalty: "penalty.recorded",
@@ -54,6 +54,9 @@ export interface Incident {
   agent: string | null;
   title: string;
   ts: number;
+  /** Resolved incidents: how it ended ("recovered", "escalated", "acknowledged") and when. */
+  outcome?: string;
+  resolvedAt?: number;
 }
 
 const text = (data: Record<string, unknown>, key: string): string =>
@@ -114,6 +117,34 @@ export function openIncidents(store: Store, agent?: string): Incident[] {
     else if (e.kind === KINDS.incidentResolved) open.delete(id);
   }
   return [...open.values()].filter((i) => !agent || i.agent === null || i.agent === agent);
+}
+
+/** Incidents resolved since `since` (ms since the epoch), newest first: what the coordinator reads on waking. */
+export function recentIncidents(store: Store, since: number): Incident[] {
+  const opened = new Map<string, Incident>();
+  const resolved: Incident[] = [];
+  for (const e of store.query({ kindPrefix: "incident.", limit: ALL })) {
+    const id = text(e.data, "id") || String(e.id);
+    if (e.kind === KINDS.incidentOpened)
+      opened.set(id, {
+        id,
+        agent: e.agent,
+        title: text(e.data, "title") || text(e.data, "summary"),
+        ts: e.ts,
+      });
+    else if (e.kind === KINDS.incidentResolved && e.ts >= since) {
+      const first = opened.get(id);
+      resolved.push({
+        id,
+        agent: first?.agent ?? e.agent,
+        title: first?.title ?? "",
+        ts: first?.ts ?? e.ts,
+        outcome: text(e.data, "outcome") || "resolved",
+        resolvedAt: e.ts,
+      });
+    }
+  }
+  return resolved.sort((a, b) => (b.resolvedAt ?? 0) - (a.resolvedAt ?? 0));
 }
 
 /** An amendment as asked for, before it is checked. */

@@ -20,10 +20,14 @@ import {
   listAmendments,
   listPenalties,
   openIncidents,
+  recentIncidents,
   recordAmendment,
   recordPenalty,
   strictModes,
 } from "./records.ts";
+
+/** How far back the coordinator's brief lists incidents the watchdog resolved. */
+const RECENT_INCIDENTS_MS = 24 * 3_600_000;
 
 /** The parts of the config the constitution reads. */
 export type ConstitutionView = Pick<FlotillaConfig, "agents" | "constitution" | "stateDir">;
@@ -106,7 +110,11 @@ export function createConstitution(options: ConstitutionOptions) {
         penalties: listPenalties(store, name),
         penaltyCap: config.constitution.penaltyCap,
         strict: strictModes(store).get(name),
-        incidents: openIncidents(store, name),
+        // The coordinator reads every open incident of the fleet, and what the watchdog resolved lately.
+        incidents: openIncidents(store, agent.role === "coordinator" ? undefined : name),
+        ...(agent.role === "coordinator"
+          ? { recentIncidents: recentIncidents(store, Date.now() - RECENT_INCIDENTS_MS) }
+          : {}),
         handoffExists: existsSync(join(agent.workspace, HANDOFF_FILE)),
         ...(apiUrl ? { apiUrl } : {}),
       });

@@ -46,6 +46,15 @@ function portOf(listen: string): number {
   return Number(listen.slice(listen.lastIndexOf(":") + 1));
 }
 
+/** The health settings of Flotilla's own processes (the gateway, the simulator); the watchdog honours the same grace. */
+export const INTERNAL_HEALTH = {
+  http: "/healthz",
+  grace: 30_000,
+  interval: 2_000,
+  timeout: 2_000,
+  failures: 3,
+} as const;
+
 /** Supervision settings Flotilla's own processes share: always restarted, quickly. */
 function internalProcess(
   name: string,
@@ -68,7 +77,7 @@ function internalProcess(
       burst: { count: 10, windowMs: 60_000 },
       resetAfter: 30_000,
     },
-    health: { http: "/healthz", grace: 30_000, interval: 2_000, timeout: 2_000, failures: 3 },
+    health: { ...INTERNAL_HEALTH },
     stopTimeout: 5_000,
     limits: {},
     autostart: true,

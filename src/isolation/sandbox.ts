@@ -4,6 +4,7 @@
  * other agents' workspaces and secret files hidden. The network is shared, so the gateway stays reachable.
  */
 import { statSync } from "node:fs";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type FleetView, hiddenWorkspaces, type Isolation } from "./policy.ts";
 
@@ -67,6 +68,47 @@ export function sandboxArgs(
     ...mounts.flatMap((m) => m.args),
     "--chdir",
     workspace,
+    "--",
+    ...argv,
+  ];
+}
+
+/**
+ * The bwrap argv (without the program) for one of the watchdog's fix actions: like an agent's sandbox (the
+ * system read-only, a private /tmp, its own PID namespace, the network shared so the daemon's loopback API
+ * answers), but with the host's /proc readable (to see that the daemon lives), and with the state dir and the config file's folder writable, since Flotilla's commands change
+ * them, and every path in `hide` (the agents' workspaces, the secret files) hidden. It dies with the watchdog.
+ */
+export function actionSandboxArgs(
+  stateDir: string,
+  configFile: string,
+  hidePaths: string[],
+  argv: string[],
+): string[] {
+  const configDir = dirname(configFile);
+  const mounts: Mount[] = [
+    { path: "/dev", args: ["--dev", "/dev"] },
+    // The host's /proc, read-only: Flotilla's commands check daemon.json's pid there before calling the
+    // daemon. The own PID namespace still keeps the action from signalling any process outside it.
+    { path: "/proc", args: ["--ro-bind", "/proc", "/proc"] },
+    { path: "/tmp", args: ["--tmpfs", "/tmp"] },
+    { path: INSTALL_ROOT, args: ["--ro-bind", INSTALL_ROOT, INSTALL_ROOT] },
+    { path: configDir, args: ["--bind", configDir, configDir] },
+    { path: stateDir, args: ["--bind", stateDir, stateDir] },
+    ...hidePaths.flatMap(hide),
+  ];
+  mounts.sort((a, b) => depth(a.path) - depth(b.path));
+  return [
+    "--unshare-pid",
+    "--unshare-ipc",
+    "--die-with-parent",
+    ...(process.getuid?.() === 0 ? ["--cap-drop", "ALL"] : ["--unshare-user"]),
+    "--ro-bind",
+    "/",
+    "/",
+    ...mounts.flatMap((m) => m.args),
+    "--chdir",
+    configDir,
     "--",
     ...argv,
   ];

@@ -80,14 +80,43 @@ function redact(text: string, secrets: Array<{ label: string; value: string }>):
   return out;
 }
 
-/** Writes a backup and prunes old ones; returns its manifest. */
-export function createBackup(input: BackupInput): BackupManifest {
+/** One file as a backup holds it: its live path, its role and its (already redacted) text. */
+export interface BackupSource {
+  path: string;
+  role: BackupRole;
+  text: string;
+}
+
+/**
+ * Writes a backup of the texts given, as they are, and prunes old ones; returns its manifest. The watchdog
+ * stores the config it is about to restore this way, so the restore goes through the same path as any backup.
+ */
+export function storeBackup(input: {
+  stateDir: string;
+  reason: string;
+  sources: BackupSource[];
+  keep: number;
+  protect?: string[];
+}): BackupManifest {
   const dir = backupsDir(input.stateDir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   let id = stamp(new Date());
   for (let n = 1; existsSync(join(dir, id)); n++) id = `${stamp(new Date())}-${n}`;
+  const files = input.sources.map((source, index) => {
+    const copy = `${String(index).padStart(3, "0")}-${source.role}`;
+    writeFileAtomic(join(dir, id, "files", copy), source.text, 0o600);
+    return { path: source.path, role: source.role, copy };
+  });
+  const manifest: BackupManifest = { id, createdAt: Date.now(), reason: input.reason, files };
+  writeFileAtomic(join(dir, id, "manifest.json"), JSON.stringify(manifest, null, 2), 0o600);
+  pruneBackups(input.stateDir, input.keep, [...(input.protect ?? []), id]);
+  return manifest;
+}
+
+/** Backs up the config text given, the constitution and every managed file (secret values redacted). */
+export function createBackup(input: BackupInput): BackupManifest {
   const secrets = secretValues(input.config, input.env ?? process.env);
-  const sources: Array<{ path: string; role: BackupRole; text: string }> = [
+  const sources: BackupSource[] = [
     { path: resolve(input.configFile), role: "config", text: input.configText },
   ];
   const constitution = input.config.constitution.articles;
@@ -97,16 +126,17 @@ export function createBackup(input: BackupInput): BackupManifest {
     if (sources.some((s) => s.path === path) || !existsSync(path)) continue;
     sources.push({ path, role: "managed", text: readFileSync(path, "utf8") });
   }
-  const files = sources.map((source, index) => {
-    const copy = `${String(index).padStart(3, "0")}-${source.role}`;
-    writeFileAtomic(join(dir, id, "files", copy), redact(source.text, secrets), 0o600);
-    return { path: source.path, role: source.role, copy };
+  return storeBackup({
+    stateDir: input.stateDir,
+    reason: input.reason,
+    sources: sources.map((source) => ({ ...source, text: redact(source.text, secrets) })),
+    keep: input.keep,
+    ...(input.protect ? { protect: input.protect } : {}),
   });
-  const manifest: BackupManifest = { id, createdAt: Date.now(), reason: input.reason, files };
-  writeFileAtomic(join(dir, id, "manifest.json"), JSON.stringify(manifest, null, 2), 0o600);
-  pruneBackups(input.stateDir, input.keep, [...(input.protect ?? []), id]);
-  return manifest;
 }
+
+/** What `redact` leaves where a secret value was: `<secret env:NAME>` or `<secret file:PATH>`. */
+export const REDACTION_PLACEHOLDER = /<secret (?:env|file):[^>\n]*>/;
 
 /** Every backup, oldest first. */
 export function listBackups(stateDir: string): BackupManifest[] {

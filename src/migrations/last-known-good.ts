@@ -59,6 +59,8 @@ export function createLastKnownGoodTracker(deps: TrackerDeps) {
       reason: "last known good",
       keep: config.migrations.keepBackups,
       protect: [readLastKnownGood(config.stateDir)?.backupId ?? ""],
+      // The daemon's environment holds no secret: the values handed to it are what the backup redacts.
+      env: { ...process.env, ...running.wiring.secrets },
     });
     const record: LastKnownGood = { backupId: backup.id, at: Date.now(), configFile: file };
     writeFileAtomic(lkgFile(config.stateDir), JSON.stringify(record, null, 2), 0o600);

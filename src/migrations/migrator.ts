@@ -205,7 +205,10 @@ export function createMigrator(deps: MigratorDeps) {
     checkFixed(request.loaded);
     const plan = computePlan(specOf(running), target);
     const files = journalFiles(request);
-    if (planIsEmpty(plan) && files.every((f) => f.before === f.after)) {
+    // The live file may differ from what runs (hand-edited, or corrupt): then it is written even when
+    // the fleet itself does not change (a restore over a broken file while the daemon runs).
+    const onDisk = existsSync(running.loaded.file) ? readFileSync(running.loaded.file, "utf8") : null;
+    if (planIsEmpty(plan) && files.every((f) => f.before === f.after) && onDisk === request.text) {
       return { id, outcome: "unchanged", plan, failed: [] };
     }
     await preflight(plan, target);

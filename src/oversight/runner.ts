@@ -46,6 +46,14 @@ export interface OversightOptions {
 /** Longest close() waits for a pass in flight before it closes the store anyway (ms): a hung check must not hang shutdown. */
 const CLOSE_WAIT_MS = 5_000;
 
+/** Thrown in a run that `restart()` abandoned once it settles: its results are discarded. */
+export class AbandonedRun extends Error {
+  constructor() {
+    super("this oversight run was abandoned by an oversight restart; its results were discarded");
+    this.name = "AbandonedRun";
+  }
+}
+
 /** The check name of a check's own failure is its own name; the key tells it from its findings. */
 export const CHECK_ERROR_KEY = "check-error";
 
@@ -72,11 +80,34 @@ export function createOversight(options: OversightOptions) {
   /** When the scheduled run is due (real time, ms since the epoch), or null when none is scheduled. */
   let dueAt: number | null = null;
   let closed = false;
+  /** Bumped by restart() and close(): a run of an older generation is abandoned when it next wakes. */
+  let generation = 0;
+  /** The stop-oversight drill: runs wait before they finish until restart() (or close()) releases them. */
+  let frozen = false;
+  let held: Array<() => void> = [];
+  /** The id of the run started last (set before its first await). */
+  let lastStarted: number | undefined;
 
-  async function runChecks(): Promise<RunResult> {
+  /** Resolves at once, or (frozen) when restart() or close() releases the run. */
+  function hold(): Promise<void> {
+    if (!frozen) return Promise.resolve();
+    return new Promise((resolve) => held.push(resolve));
+  }
+
+  function releaseHeld(): void {
+    const waiting = held;
+    held = [];
+    for (const resolve of waiting) resolve();
+  }
+
+  async function runChecks(gen: number): Promise<RunResult> {
+    const current = () => {
+      if (gen !== generation) throw new AbandonedRun();
+    };
     const config = options.config();
     const startedAt = now();
     const runId = store.startRun(startedAt);
+    lastStarted = runId;
     const last = store.lastRun();
     // The newest event id before the checks read: events after it belong to the next run.
     const lastEventId = options.ledger.query({ limit: 1 })[0]?.id ?? last?.lastEventId ?? 0;
@@ -97,7 +128,9 @@ export function createOversight(options: OversightOptions) {
       let failed = false;
       try {
         drafts = await check.run(context);
+        current();
       } catch (err) {
+        if (err instanceof AbandonedRun || gen !== generation) throw new AbandonedRun();
         failed = true;
         errors.push({ check: check.name, message: err instanceof Error ? err.message : String(err) });
         drafts = [checkFailed(check.name, err)];
@@ -109,6 +142,8 @@ export function createOversight(options: OversightOptions) {
     }
     store.resolveUnreported(STALLED_CHECK, runId, now());
     if (config.oversight.autoPenalty) autoPenalize([...reported.values()]);
+    await hold();
+    current();
     const run = store.finishRun(
       {
         id: runId,
@@ -184,29 +219,64 @@ export function createOversight(options: OversightOptions) {
   async function tick(): Promise<void> {
     timer = undefined;
     dueAt = null;
+    const gen = generation;
     try {
       if (options.config().oversight.enabled) await runOnce();
     } catch (err) {
+      // A restart took this run over: it scheduled what comes next.
+      if (gen !== generation) return;
       options.ledger.append({
         kind: "oversight.run_failed",
         data: { error: err instanceof Error ? err.message : String(err) },
       });
     }
     // The next run is scheduled once this one is over, so runs never overlap.
-    schedule();
+    if (gen === generation) schedule();
   }
 
   /** Runs one pass now; a pass already in flight is joined, not doubled. */
   function runOnce(): Promise<RunResult> {
     if (closed) return Promise.reject(new Error("oversight is closed"));
-    running ??= runChecks().finally(() => {
-      running = undefined;
+    if (running) return running;
+    const run: Promise<RunResult> = runChecks(generation).finally(() => {
+      if (running === run) running = undefined;
     });
-    return running;
+    running = run;
+    return run;
+  }
+
+  /**
+   * Leaves a stuck pass behind (its promise is not awaited; whatever it finds when it settles is
+   * discarded), lifts a freeze and starts a fresh run now, which schedules the next as usual.
+   */
+  function restart(): { restarted: true; runId?: number } {
+    if (closed) throw new Error("oversight is closed");
+    const abandoned = running !== undefined;
+    generation++;
+    frozen = false;
+    running = undefined;
+    releaseHeld();
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    dueAt = null;
+    options.ledger.append({ kind: "oversight.restarted", data: { abandoned } });
+    lastStarted = undefined;
+    void tick();
+    return lastStarted === undefined ? { restarted: true } : { restarted: true, runId: lastStarted };
+  }
+
+  /** The stop-oversight drill: runs stop finishing (the heartbeat goes stale) until restart(). */
+  function freeze(): { frozen: true } {
+    if (closed) throw new Error("oversight is closed");
+    frozen = true;
+    options.ledger.append({ kind: "oversight.frozen", data: {} });
+    return { frozen: true };
   }
 
   return {
     runOnce,
+    restart,
+    freeze,
     /** Runs a pass every `oversight.every` (read again before each wait, so an apply's change counts). */
     start(): void {
       if (started) return;
@@ -228,6 +298,8 @@ export function createOversight(options: OversightOptions) {
     /** Stops the schedule, waits (up to 5 s) for a pass in flight, closes the store. */
     async close(): Promise<void> {
       closed = true;
+      generation++;
+      releaseHeld();
       if (timer) clearTimeout(timer);
       timer = undefined;
       dueAt = null;

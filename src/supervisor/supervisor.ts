@@ -41,8 +41,11 @@ export interface SupervisorOptions {
   configFile?: string;
   /** Values of the secret references the agents' env names ({ env } refs), handed over by the CLI. */
   secretEnv?: Record<string, string>;
-  /** What to write on an internal process's stdin at each start (the gateway's provider secrets). */
-  stdinFor?: (name: string) => string | undefined;
+  /**
+   * What to write on an internal process's stdin at each start (the gateway's provider secrets), from the
+   * config and secrets the supervisor holds then: during a config apply, the ones being applied.
+   */
+  stdinFor?: (name: string, config: FlotillaConfig, secretEnv: Record<string, string>) => string | undefined;
 }
 
 /** What an agent's env is built from: the config (inheritEnv) and the env injected per agent. */
@@ -167,7 +170,7 @@ export function createSupervisor(options: SupervisorOptions) {
         launcher: isolated.launcher,
         isolation: isolated.summary,
         ...(internalNames.has(agent.name) && options.stdinFor
-          ? { stdin: () => options.stdinFor?.(agent.name) }
+          ? { stdin: () => options.stdinFor?.(agent.name, config, secretEnv) }
           : {}),
         logs,
         marks: agentMarks(instance, agent),

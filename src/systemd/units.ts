@@ -1,6 +1,7 @@
 /**
- * Renders systemd units for the fleet: the daemon and a per-agent template whose drop-ins apply each
- * agent's limits and isolation with systemd's own directives (no unit runs a command that does not exist yet).
+ * Renders systemd units for the fleet: the daemon, the watchdog's timer and one-shot service (when the
+ * watchdog is enabled), and a per-agent template whose drop-ins apply each agent's limits and isolation with
+ * systemd's own directives.
  */
 import { dirname } from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
@@ -114,7 +115,7 @@ StartLimitBurst=5
 Type=simple
 WorkingDirectory=${workdir}
 Environment=FLOTILLA_CONFIG=${config}${pathLine(paths)}
-ExecStart=${exec(paths, ["up", "--config", loaded.file])}
+ExecStart=${exec(paths, ["up", "--config", loaded.file, ...(loaded.config.watchdog.enabled ? ["--no-watchdog"] : [])])}
 Restart=on-failure
 RestartSec=5s
 KillMode=control-group
@@ -161,6 +162,7 @@ WantedBy=${wantedBy}
 `,
     },
   ];
+  if (loaded.config.watchdog.enabled) units.push(...watchdogUnits(loaded, paths, scope));
   for (const agent of loaded.config.agents) {
     units.push({
       path: `flotilla-agent@${agent.name}.service.d/isolation.conf`,
@@ -181,4 +183,58 @@ WantedBy=${wantedBy}
     });
   }
   return units;
+}
+
+/**
+ * The names of the units `renderUnits` emits that run the fleet: the daemon and one agent instance per agent
+ * (the fix policy lets a diagnosis act on these and no other unit).
+ */
+export function fleetUnitNames(agents: ReadonlyArray<{ name: string }>): string[] {
+  return ["flotilla.service", ...agents.map((a) => `flotilla-agent@${a.name}.service`)];
+}
+
+/**
+ * The watchdog under systemd: a one-shot service that runs `flotilla watchdog --once` and a timer that starts
+ * it every watchdog.every. It is not part of the daemon's unit, so a daemon crash (or systemd stopping that
+ * unit's cgroup) never takes it down; --state-dir lets it restore a config file that no longer validates.
+ */
+function watchdogUnits(loaded: LoadedConfig, paths: UnitPaths, scope: UnitScope): UnitFile[] {
+  const { watchdog, stateDir } = loaded.config;
+  const every = Math.max(1, Math.round(watchdog.every / 1000));
+  // One run probes, waits out failing targets and may restore: give it the interval, at least 5 minutes.
+  const runLimit = Math.max(300, every);
+  return [
+    {
+      path: "flotilla-watchdog.service",
+      content: `${header(loaded)}
+[Unit]
+Description=Flotilla watchdog: probes the fleet once, recovers what is down, records incidents
+After=network.target
+
+[Service]
+Type=oneshot
+WorkingDirectory=${quoteArg(dirname(loaded.file))}
+Environment=FLOTILLA_CONFIG=${quoteArg(loaded.file)}${pathLine(paths)}
+ExecStart=${exec(paths, ["watchdog", "--once", "--config", loaded.file, "--state-dir", stateDir])}
+TimeoutStartSec=${runLimit}s
+# Started by flotilla-watchdog.timer; ${scope === "user" ? "systemctl --user" : "systemctl"} start flotilla-watchdog.service runs it now.
+`,
+    },
+    {
+      path: "flotilla-watchdog.timer",
+      content: `${header(loaded)}
+[Unit]
+Description=Flotilla watchdog every ${every}s (watchdog.every)
+
+[Timer]
+OnBootSec=${every}s
+OnUnitActiveSec=${every}s
+AccuracySec=1s
+Unit=flotilla-watchdog.service
+
+[Install]
+WantedBy=timers.target
+`,
+    },
+  ];
 }

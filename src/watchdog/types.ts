@@ -58,8 +58,7 @@ export interface NoDiagnosis {
 
 /** The policy's word on one proposed action. */
 export type PolicyDecision =
-  | { allowed: true; argv: string[]; rule: string }
-  | { allowed: false; argv: string[]; reason: string };
+  { allowed: true; argv: string[]; rule: string } | { allowed: false; argv: string[]; reason: string };
 
 /** One action that ran. */
 export interface ActionRun {

@@ -269,3 +269,27 @@ test("policies are added by scope and agent; strict mode asks for proof; require
   );
   assert.ok(config.constitution.articles.endsWith("constitution.md"));
 });
+
+test("the coordinator's brief lists every open incident of the fleet and those resolved in the last day", (t) => {
+  const { config, store, constitution } = setUp(t);
+  config.agents.push({
+    ...config.agents[0],
+    name: "boss",
+    role: "coordinator",
+    workspace: join(config.stateDir, "..", "ws", "boss"),
+  } as AgentConfig);
+  store.append({ kind: "incident.opened", agent: "coder", data: { id: "inc-a", title: "agent:coder down" } });
+  store.append({ kind: "incident.opened", data: { id: "inc-b", title: "daemon down" } });
+  store.append({ kind: "incident.resolved", data: { id: "inc-b", outcome: "recovered" } });
+  store.append({ kind: "incident.opened", agent: "claw", data: { id: "inc-c", title: "agent:claw down" } });
+  const boss = readFileSync(constitution.writeBrief("boss").path, "utf8");
+  assert.match(boss, /## Open incidents\n\n- inc-a: agent:coder down[^\n]*\n\n- inc-c: agent:claw down/);
+  assert.match(boss, /## Incidents resolved in the last day\n\n- inc-b: daemon down: recovered /);
+  const coder = readFileSync(constitution.writeBrief("coder").path, "utf8");
+  assert.match(coder, /- inc-a: agent:coder down/);
+  assert.doesNotMatch(
+    coder,
+    /inc-b|inc-c|resolved in the last day/,
+    "a specialist sees its own open incidents only",
+  );
+});

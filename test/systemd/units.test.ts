@@ -9,6 +9,7 @@ import { quoteArg } from "../../src/systemd/units.ts";
 import { fleetDir, runCli } from "../support/fleet.ts";
 
 const CONFIG = `version: 1
+watchdog: { every: 2m }
 agents:
   - { name: coder, command: "sleep 100", workspace: ./ws/coder, stopTimeout: 40s, limits: { memory: 512M, cpu: 0.5, files: 2048 } }
   - { name: qa, command: "sleep 100", workspace: ./ws/qa }
@@ -37,6 +38,8 @@ test("generate writes the daemon and per-agent units, and they verify", async (t
     [
       "flotilla.service",
       "flotilla-agent@.service",
+      "flotilla-watchdog.service",
+      "flotilla-watchdog.timer",
       "flotilla-agent@coder.service.d/isolation.conf",
       "flotilla-agent@coder.service.d/limits.conf",
       "flotilla-agent@qa.service.d/isolation.conf",
@@ -52,14 +55,29 @@ test("generate writes the daemon and per-agent units, and they verify", async (t
   ]) {
     assert.ok(daemon.includes(`\n${line}\n`), `flotilla.service lacks ${line}`);
   }
-  assert.match(daemon, new RegExp(`ExecStart=\\S+node \\S+bin/flotilla\\.js up --config ${file}`));
+  assert.match(
+    daemon,
+    new RegExp(`ExecStart=\\S+node \\S+bin/flotilla\\.js up --config ${file} --no-watchdog\n`),
+    "under systemd the timer runs the watchdog, not the daemon",
+  );
   // No unit runs a command that does not exist (yet): every ExecStart names a command of this CLI.
   const commands = new Set(COMMANDS.map((c) => c.name));
-  for (const name of ["flotilla.service", "flotilla-agent@.service"]) {
+  for (const name of ["flotilla.service", "flotilla-agent@.service", "flotilla-watchdog.service"]) {
     const exec = /^ExecStart=\S+ \S+bin\/flotilla\.js (\S+)/m.exec(readFileSync(join(out, name), "utf8"));
     assert.ok(exec?.[1] && commands.has(exec[1]), `${name} runs flotilla ${exec?.[1]}, which is no command`);
   }
   assert.ok(daemon.includes("\nDelegate=yes\n"), "cgroup limits work under the daemon's unit");
+  const watchdog = readFileSync(join(out, "flotilla-watchdog.service"), "utf8");
+  assert.match(watchdog, /\nType=oneshot\n/);
+  assert.match(
+    watchdog,
+    new RegExp(
+      `\nExecStart=\\S+node \\S+flotilla\\.js watchdog --once --config ${file} --state-dir ${join(dir, ".flotilla")}\n`,
+    ),
+  );
+  const timer = readFileSync(join(out, "flotilla-watchdog.timer"), "utf8");
+  for (const line of ["OnUnitActiveSec=120s", "Unit=flotilla-watchdog.service", "WantedBy=timers.target"])
+    assert.ok(timer.includes(`\n${line}\n`), `the watchdog timer lacks ${line}`);
   const template = readFileSync(join(out, "flotilla-agent@.service"), "utf8");
   assert.match(template, /\nExecStartPre=\+\S+node \S+flotilla\.js run-agent %i --prepare --config /);
   assert.match(template, /\nExecStart=\S+node \S+flotilla\.js run-agent %i --prepared --config /);
@@ -90,7 +108,12 @@ test("generate writes the daemon and per-agent units, and they verify", async (t
     return t.skip("systemd-analyze is not installed (Debian package systemd)");
   // A template verifies only as an instance.
   copyFileSync(join(out, "flotilla-agent@.service"), join(out, "flotilla-agent@coder.service"));
-  const names = ["flotilla.service", "flotilla-agent@coder.service"];
+  const names = [
+    "flotilla.service",
+    "flotilla-agent@coder.service",
+    "flotilla-watchdog.service",
+    "flotilla-watchdog.timer",
+  ];
   const verified = await verify(names.map((n) => join(out, n)));
   assert.ok(verified.ok, verified.output);
 });
@@ -102,10 +125,11 @@ test("install writes into the systemd user folder and prints the commands to run
   assert.equal(result.code, 0, result.stderr);
   const body = JSON.parse(result.stdout) as { files: string[]; commands: string[] };
   assert.ok(existsSync(join(dir, "xdg/systemd/user/flotilla.service")));
-  assert.equal(body.files.length, 5);
-  assert.deepEqual(body.commands.slice(0, 2), [
+  assert.equal(body.files.length, 7);
+  assert.deepEqual(body.commands.slice(0, 3), [
     "systemctl --user daemon-reload",
     "systemctl --user enable --now flotilla.service",
+    "systemctl --user enable --now flotilla-watchdog.timer",
   ]);
 });
 

@@ -11,6 +11,7 @@ import { livenessCheck } from "./liveness.ts";
 import { massFormatCheck } from "./mass-format.ts";
 import { createPushWithoutCiCheck } from "./push-without-ci.ts";
 import { runawayCheck } from "./runaway.ts";
+import { createWatchdogHeartbeatCheck } from "./watchdog-heartbeat.ts";
 
 /** The checks that read only the ledger and the supervisor's status. */
 export const LEDGER_CHECKS: readonly Check[] = [livenessCheck, configDriftCheck, limitsCheck, runawayCheck];
@@ -25,5 +26,11 @@ export function createRepoChecks(deps: CheckDeps): Check[] {
 
 /** Every check, built for this daemon: the transcripts' last (claims of completion by code, the rest by the judge model). */
 export function createChecks(deps: CheckDeps, judge: JudgeCheckOptions = {}): Check[] {
-  return [...LEDGER_CHECKS, ...createRepoChecks(deps), doneWithoutProofCheck, createJudgeCheck(judge)];
+  return [
+    ...LEDGER_CHECKS,
+    createWatchdogHeartbeatCheck(),
+    ...createRepoChecks(deps),
+    doneWithoutProofCheck,
+    createJudgeCheck(judge),
+  ];
 }
