@@ -77,7 +77,7 @@ agents:
     { args: ["provider-outage", "--provider", "nope"], says: /no provider "nope"; the fleet has sim, real/ },
     { args: ["stop-oversight"], says: /oversight\.enabled is false/ },
     // Everything fits, but no watchdog ever ran here: nothing would heal the agent, so it is not killed.
-    { args: ["kill-agent"], says: /no watchdog has finished a run .*start it with "flotilla watchdog -c / },
+    { args: ["kill-agent"], says: /no watchdog watches .*start it with "flotilla watchdog -c / },
   ];
   for (const { args, says } of cases) {
     const result = await drill(...args);

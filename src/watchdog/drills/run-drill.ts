@@ -5,6 +5,7 @@
  */
 import { formatDuration } from "../../config/units.ts";
 import { FlotillaError } from "../../errors.ts";
+import { watchdogHolder } from "../lock.ts";
 import type { Incident } from "../types.ts";
 import type { Drill, DrillContext, DrillResult, Injection, Progress } from "./drill.ts";
 
@@ -25,17 +26,24 @@ export interface RunDrillOptions {
 const POLL_MS = 200; // ms between polls of the watchdog's state and the target
 const INCIDENT_WINDOW = 200; // newest incidents read at each poll
 
-/** A watchdog must be running: its last run finished within two intervals (plus a minute of slack). */
+/**
+ * A watchdog must be watching: one holds the lock (a loop, perhaps waiting for its first run), or its last
+ * run finished within two intervals plus a minute (a timer's --once runs hold no lock between runs).
+ */
 function requireWatchdog(
   ctx: DrillContext,
   reader: IncidentReader | undefined,
 ): asserts reader is IncidentReader {
   const every = ctx.config.watchdog.every;
   const last = reader?.lastRun();
-  if (last && Date.now() - last.finishedAt <= 2 * every + 60_000) return;
+  if (
+    reader &&
+    (watchdogHolder(ctx.config.stateDir) || (last && Date.now() - last.finishedAt <= 2 * every + 60_000))
+  )
+    return;
   throw new FlotillaError(
     "FLOTILLA_E_DRILL_REFUSED",
-    `no watchdog has finished a run for ${ctx.config.stateDir} in the last two intervals (watchdog.every ${formatDuration(every)}${last ? `; last run ${formatDuration(Date.now() - last.finishedAt)} ago` : ""}), so nothing would heal the fleet; start it with "flotilla watchdog -c ${ctx.configFile}" first`,
+    `no watchdog watches ${ctx.config.stateDir} (none holds its lock, and none finished a run in the last two intervals of watchdog.every ${formatDuration(every)}${last ? `; the last ${formatDuration(Date.now() - last.finishedAt)} ago` : ""}), so nothing would heal the fleet; start it with "flotilla watchdog -c ${ctx.configFile}" first`,
   );
 }
 
