@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { readLastKnownGood } from "../../src/migrations/last-known-good.ts";
 import type { DrillResult } from "../../src/watchdog/drills/drill.ts";
 import {
+  DRILL_SIM_KEY,
   DRILL_WATCHDOG,
   type DrillFleet,
   drillFleetYaml,
@@ -81,7 +82,7 @@ async function benchOnce(dir: string): Promise<Map<string, DrillResult>> {
     dir,
     file,
     stateDir: join(dir, "state"),
-    env: { ...process.env, SIM_KEY: "sim-key" },
+    env: { ...process.env, SIM_KEY: DRILL_SIM_KEY },
     ports,
   };
   const up = await runCli(["up", "--detach", "-c", file], { env: fleet.env });

@@ -27,6 +27,13 @@ export const PLAIN_DIAGNOSIS = JSON.stringify({
   actions: [],
 });
 
+/**
+ * The provider key (SIM_KEY): a value written nowhere in the config. Were it the simulator's listed
+ * `sim-key`, every backup would redact that literal as a secret and the watchdog would refuse to restore
+ * a last known good holding the placeholder.
+ */
+export const DRILL_SIM_KEY = "drill-upstream-key-0123456789";
+
 export interface DrillFleetOptions {
   /** The simulator's scripted answers (default: PLAIN_DIAGNOSIS for every request). */
   script?: unknown[];
@@ -46,7 +53,7 @@ stateDir: ./state
 migrations: { lastKnownGoodAfter: 1s }
 oversight: { every: 1s }
 watchdog: { embedded: false, every: ${w.everyMs}ms, probeSpacing: ${w.probeSpacingMs}ms, failuresBeforeAction: ${w.failuresBeforeAction}, probeTimeout: 1s, slowTimeout: 2s, daemonGrace: 20s, maxActionsPerHour: 20, model: diag, diagnosisTimeout: 5s, actionTimeout: 30s }
-${simulatedGateway(gateway, sim, "SIM_KEY", { script, models: { diag: "sim-large" } })}agents:
+${simulatedGateway(gateway, sim, "SIM_KEY", { script, models: { diag: "sim-large" }, acceptAnyKey: true })}agents:
 ${agent("coder", coder, "health: { http: /health, interval: 200ms, grace: 5s }, restart: { policy: never }")}
 ${agent("hanger", hanger, "health: { http: /health, interval: 1m, grace: 5s }")}
 ${agent("slow", slow, "health: { http: /health, interval: 200ms, grace: 10s }")}
@@ -65,7 +72,7 @@ export interface DrillFleet {
 export async function startDrillFleet(t: TestContext, options: DrillFleetOptions = {}): Promise<DrillFleet> {
   const ports = await freePorts(5);
   const { dir, file } = fleetDir(t, drillFleetYaml(ports, options));
-  const env = { ...process.env, SIM_KEY: "sim-key" };
+  const env = { ...process.env, SIM_KEY: DRILL_SIM_KEY };
   const up = await runCli(["up", "--detach", "-c", file], { env });
   if (up.code !== 0) throw new Error(`up failed: ${up.stderr}`);
   const fleet = { dir, file, stateDir: join(dir, "state"), env, ports };
