@@ -51,6 +51,9 @@ test("daemon, gateway and model down: the watchdog recovers the fleet without a 
     assert.notEqual(row?.pid, gateway.pid, "a new gateway");
     assert.equal(recovered.diagnosis, undefined, "no diagnosis: the model was down");
     assert.ok(recovered.noDiagnosis, "the incident says why there was none");
+    // The model was asked (watchdog.model is set) and was down: not the no-model path.
+    assert.doesNotMatch(recovered.noDiagnosis, /no watchdog\.model/);
+    assert.match(recovered.noDiagnosis, /503|unavailable|failed/i, recovered.noDiagnosis);
     assert.ok(
       recovered.ran.some((r) => r.origin === "deterministic"),
       `the watchdog's own restart ran: ${JSON.stringify(recovered.ran)}`,
