@@ -161,6 +161,7 @@ if (values.json) {
   process.stdout.write(`${JSON.stringify({ repeats: REPEATS, watchdog: w, rows }, null, 2)}\n`);
 } else {
   const s = (ms: number) => (Number.isNaN(ms) ? "-" : `${(ms / 1000).toFixed(2)} s`);
+  const each = (xs: number[]) => xs.map((ms) => (Number.isNaN(ms) ? "-" : (ms / 1000).toFixed(2))).join(", ");
   process.stdout.write(
     `watchdog every ${w.everyMs} ms, ${w.failuresBeforeAction} failures ${w.probeSpacingMs} ms apart; ${REPEATS} repeats, medians; Node ${process.version}\n`,
   );
@@ -171,4 +172,7 @@ if (values.json) {
     process.stdout.write(
       `${r.drill.padEnd(16)} ${s(r.detectMedianMs).padEnd(9)} ${(r.detectTargetMs === null ? "-" : s(r.detectTargetMs)).padEnd(9)} ${s(r.recoverMedianMs).padEnd(9)} ${r.actions.join("/").padEnd(8)} ${String(r.modelCallsPerIncident).padEnd(21)} ${r.escalations.join("/").padEnd(12)} ${r.meets ? "met" : `missed: ${r.misses.join(", ")}`}\n`,
     );
+  process.stdout.write("each repeat (s): detect | recover\n");
+  for (const r of rows)
+    process.stdout.write(`${r.drill.padEnd(16)} ${each(r.detectMs)} | ${each(r.recoverMs)}\n`);
 }

@@ -86,7 +86,7 @@ export interface DrillResult {
   /** Injection → the target healthy again and its incident recovered (ms); null on a timeout. */
   recoverMs: number | null;
   incidents: string[];
-  /** Actions the watchdog ran on the target (its model's and its own). */
+  /** Actions the watchdog took on the target: commands it ran (its model's and its own) and config restores. */
   actions: number;
   /** Proposed actions the fix policy refused. */
   refused: number;

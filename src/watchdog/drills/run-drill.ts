@@ -120,7 +120,9 @@ async function measure(
         : `not recovered within ${formatDuration(ctx.options.timeoutMs)} (--timeout)`,
     );
   const sum = (f: (i: Incident) => number) => incidents.reduce((total, i) => total + f(i), 0);
-  const actions = sum((i) => i.ran.length);
+  // A restore of the last known good is an action too (recorded apart from the commands that ran).
+  const restored = (i: Incident) => (i.restore && i.restore.outcome !== "refused" ? 1 : 0);
+  const actions = sum((i) => i.ran.length + restored(i));
   const escalations = sum((i) => (i.escalatedAt === undefined ? 0 : 1));
   if (!drill.noActions && incidents.length === 0) reasons.push(`the watchdog never detected ${target.id}`);
   if (drill.noActions && actions > 0)
