@@ -217,6 +217,8 @@ WorkingDirectory=${quoteArg(dirname(loaded.file))}
 Environment=FLOTILLA_CONFIG=${quoteArg(loaded.file)}${pathLine(paths)}
 ExecStart=${exec(paths, ["watchdog", "--once", "--config", loaded.file, "--state-dir", stateDir])}
 TimeoutStartSec=${runLimit}s
+# A daemon the watchdog starts again (flotilla up --detach) must outlive this one-shot run's cgroup.
+KillMode=process
 # Started by flotilla-watchdog.timer; ${scope === "user" ? "systemctl --user" : "systemctl"} start flotilla-watchdog.service runs it now.
 `,
     },

@@ -181,7 +181,8 @@ export function openLedgerForIncidents(stateDir: string): Store | undefined {
     }
   }
   try {
-    return openSqliteStore(path, { onError: () => {} });
+    // A write that fails later (disk full) is reported once on stderr, the watchdog's log; the files still hold it.
+    return openSqliteStore(path);
   } catch {
     return undefined;
   }

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { FlotillaError } from "../errors.ts";
 import { isAlive, readProc } from "../supervisor/process-tree.ts";
 
-interface Holder {
+export interface Holder {
   pid: number;
   startTime: number;
 }
@@ -75,8 +75,11 @@ const running = (holder: Holder, stateDir: string) =>
     `a watchdog (pid ${holder.pid}) already watches ${stateDir}; let it work, or stop it (kill ${holder.pid}) before starting another`,
   );
 
-/** Removes a stale lock, if its content is still `stale`, under the takeover file. */
-function takeOver(file: string, stale: string, me: Holder): void {
+/**
+ * Removes a stale lock, if its content is still `stale`, under the takeover file: a process that read the
+ * stale lock just before another took it over and wrote its own must not remove the new holder's lock.
+ */
+export function takeOver(file: string, stale: string, me: Holder): void {
   const guard = `${file}.takeover`;
   if (!create(guard, me)) {
     // Another process is taking over; its guard is debris only if that process is gone.

@@ -4,6 +4,7 @@
  * waits out the target's start grace; every step lands in the incident as it happens.
  */
 import type { FlotillaConfig } from "../config/schema.ts";
+import { secretEnvNames } from "../config/secrets.ts";
 import { secretRedactor } from "./diagnose/redact.ts";
 import { gatherEvidence } from "./diagnose/gather.ts";
 import { diagnose } from "./diagnose/diagnose.ts";
@@ -62,6 +63,12 @@ export async function waitHealthy(target: Target, deps: RecoveryDeps): Promise<b
   }
 }
 
+/** Besides PATH, HOME and LANG an action gets the user's service bus (systemctl --user) and the fleet's secret values (a restore hands them to the daemon, as `flotilla restore` from a shell does). */
+function actionEnv(config: FlotillaConfig, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const names = ["XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS", ...secretEnvNames(config)];
+  return Object.fromEntries(names.filter((n) => env[n] !== undefined).map((n) => [n, env[n]]));
+}
+
 /** Restarting cannot help these: a broken config file, a provider that fails every request. */
 const NOT_RESTARTABLE = new Set(["config", "provider"]);
 
@@ -95,7 +102,7 @@ async function modelRung(incident: Incident, deps: RecoveryDeps): Promise<boolea
     isolation: actionIsolation(deps.config),
     stateDir: deps.config.stateDir,
     configFile: deps.configFile,
-    env: deps.env,
+    env: actionEnv(deps.config, deps.env),
     redact,
     hide: actionHiddenPaths(deps.config, deps.configFile),
   });

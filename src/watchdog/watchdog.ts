@@ -161,8 +161,13 @@ async function act(
   if (open?.escalatedAt !== undefined) return undefined;
   const incident = open ?? newIncident(target, seen, now(), state);
   if (open) open.seen.push(...seen);
-  const hourAgo = now() - HOUR;
-  if (state.actionsSince(target.id, hourAgo) >= deps.config.watchdog.maxActionsPerHour) {
+  // The budget counts the last hour, or since a human last acknowledged an incident of this target.
+  const acknowledged = state
+    .incidents({ limit: 100 })
+    .filter((i) => i.target.id === target.id && i.acknowledgedAt !== undefined)
+    .map((i) => i.acknowledgedAt ?? 0);
+  const since = Math.max(now() - HOUR, ...acknowledged);
+  if (state.actionsSince(target.id, since) >= deps.config.watchdog.maxActionsPerHour) {
     incident.notes.push(
       `${deps.config.watchdog.maxActionsPerHour} recoveries within the hour (watchdog.maxActionsPerHour): no more until acknowledged`,
     );

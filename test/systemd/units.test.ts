@@ -69,6 +69,7 @@ test("generate writes the daemon and per-agent units, and they verify", async (t
   assert.ok(daemon.includes("\nDelegate=yes\n"), "cgroup limits work under the daemon's unit");
   const watchdog = readFileSync(join(out, "flotilla-watchdog.service"), "utf8");
   assert.match(watchdog, /\nType=oneshot\n/);
+  assert.match(watchdog, /\nKillMode=process\n/, "a daemon it starts again outlives the run");
   assert.match(
     watchdog,
     new RegExp(

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { isFlotillaError } from "../../src/errors.ts";
 import { readProc } from "../../src/supervisor/process-tree.ts";
-import { acquireWatchdogLock } from "../../src/watchdog/lock.ts";
+import { acquireWatchdogLock, takeOver } from "../../src/watchdog/lock.ts";
 import { NODE, ROOT, waitFor } from "../support/fleet.ts";
 
 /** A child that waits for the `go` file, tries the lock, says "won" or the error code, and holds a win until killed. */
@@ -110,4 +110,27 @@ test("a lock held by a live process is refused naming its pid; a dead or reused 
   writeFileSync(file, JSON.stringify({ pid, startTime }));
   lock.release();
   assert.equal(existsSync(file), true);
+});
+
+test("a taker that read the stale lock removes only that lock: a new holder's lock, or a takeover in progress, is left alone", async (t) => {
+  const stateDir = tempState(t);
+  const file = join(stateDir, "watchdog.lock");
+  const me = { pid: process.pid, startTime: readProc(process.pid)?.startTime ?? 0 };
+  const stale = JSON.stringify({ pid: await deadPid(), startTime: 1 });
+  // Another process took the stale lock over and wrote its own between our read and our takeover.
+  const fresh = JSON.stringify({ pid: 4242, startTime: 7 });
+  writeFileSync(file, fresh);
+  takeOver(file, stale, me);
+  assert.equal(readFileSync(file, "utf8"), fresh);
+  // Still the stale one: removed, and the takeover guard is gone again.
+  writeFileSync(file, stale);
+  takeOver(file, stale, me);
+  assert.equal(existsSync(file), false);
+  assert.equal(existsSync(`${file}.takeover`), false);
+  // A live process is taking over: we leave both files to it.
+  writeFileSync(file, stale);
+  writeFileSync(`${file}.takeover`, JSON.stringify(me));
+  takeOver(file, stale, me);
+  assert.equal(readFileSync(file, "utf8"), stale);
+  assert.equal(existsSync(`${file}.takeover`), true);
 });

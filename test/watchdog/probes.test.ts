@@ -11,6 +11,7 @@ import { readDaemonInfo } from "../../src/api/daemon-files.ts";
 import { loadConfig } from "../../src/config/load.ts";
 import { openSqliteStore } from "../../src/ledger/sqlite-store.ts";
 import { readProc, signalGroup } from "../../src/supervisor/process-tree.ts";
+import { processStartedAt } from "../../src/watchdog/process-start.ts";
 import { oversightHeartbeat } from "../../src/watchdog/probe-records.ts";
 import { confirmDown, type ProbeContext, probeTarget } from "../../src/watchdog/probes.ts";
 import { watchTargets } from "../../src/watchdog/targets.ts";
@@ -176,14 +177,38 @@ test("probes of a real fleet: healthy, starting, stopped, slow, hung, gateway, p
   // The gateway stopped: down once past its start grace (the context's clock a minute on).
   const gatewayPid = rows.find((r) => r.name === "gateway")?.pid ?? 0;
   signalGroup(readProc(gatewayPid)?.pgid ?? 0, "SIGSTOP");
+  // Inside its 30 s start grace (the context's clock 1 s after its process started): starting.
+  const gatewayStart = processStartedAt(gatewayPid) ?? 0;
+  shift = gatewayStart + 1000 - Date.now();
+  const young = await probe("gateway");
+  assert.equal(young.state, "starting", young.detail);
+  assert.match(young.detail, /^started [12]s ago: no answer within 500ms$/);
   shift = 60_000;
   const gateway = await probe("gateway");
   assert.equal(gateway.state, "down", gateway.detail);
   shift = 0;
 
-  // kill -9 the daemon: the daemon is down, and agents read "daemon down".
+  // A hung daemon (SIGSTOP): its pid lives, its API does not answer; down once past daemonGrace (5 s here).
   const daemon = readDaemonInfo(stateDir);
   assert.ok(daemon);
+  process.kill(daemon.pid, "SIGSTOP");
+  try {
+    shift = 10_000;
+    const hungDaemon = await probe("daemon");
+    assert.equal(hungDaemon.state, "down");
+    assert.match(
+      hungDaemon.detail,
+      new RegExp(`^pid ${daemon.pid} does not answer: no answer within 500ms$`),
+    );
+    const agent = await probe("agent:slow");
+    assert.deepEqual([agent.state, agent.detail], ["down", "daemon down (no answer within 500ms)"]);
+  } finally {
+    // Woken even when an assertion fails, so that the test's `flotilla down` is not left waiting on it.
+    process.kill(daemon.pid, "SIGCONT");
+    shift = 0;
+  }
+
+  // kill -9 the daemon: the daemon is down, and agents read "daemon down".
   process.kill(daemon.pid, "SIGKILL");
   await waitFor(() => !pidAlive(daemon.pid), "the daemon gone");
   const dead = await probe("daemon");

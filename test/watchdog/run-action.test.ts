@@ -5,13 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
 import { loadConfig } from "../../src/config/load.ts";
 import { sandboxProblem } from "../../src/isolation/probe.ts";
 import { commandFor, judgeProposal } from "../../src/watchdog/policy/fix-policy.ts";
 import { policyContext } from "../../src/watchdog/policy/policy-context.ts";
+import { runAllowed } from "../../src/watchdog/policy/run-allowed.ts";
 import {
   actionHiddenPaths,
   actionIsolation,
@@ -247,3 +248,41 @@ test(
     assert.equal(peek.output, "ENOENT");
   },
 );
+
+test("runAllowed: only allowed decisions run, in order; a failed one does not stop the next", async (t) => {
+  const { dir, options } = scratch(t);
+  const ctx = {
+    stateDir: options.stateDir,
+    configFile: options.configFile,
+    agents: [],
+    units: [],
+    backups: [],
+    extras: [],
+    maxActions: 5,
+  };
+  for (const name of ["a.pid", "b.pid", "c.pid"]) writeFileSync(join(dir, "state", name), "1\n");
+  const decisions = judgeProposal(
+    [
+      ["touch", join(dir, "MARKER")],
+      ["rm", join(dir, "state/a.pid")],
+      ["rm", join(dir, "state/b.pid")],
+      ["rm", join(dir, "state/c.pid")],
+    ],
+    ctx,
+  );
+  assert.deepEqual(
+    decisions.map((d) => d.allowed),
+    [false, true, true, true],
+  );
+  rmSync(join(dir, "state/b.pid"));
+  const runs = await runAllowed(decisions, ctx, options);
+  assert.deepEqual(
+    runs.map((r) => [r.argv.at(-1), r.exitCode === 0, r.origin]),
+    [
+      [join(dir, "state/a.pid"), true, "model"],
+      [join(dir, "state/b.pid"), false, "model"],
+      [join(dir, "state/c.pid"), true, "model"],
+    ],
+  );
+  assert.ok(!existsSync(join(dir, "MARKER")) && !existsSync(join(dir, "state/c.pid")));
+});

@@ -98,7 +98,11 @@ export function runAction(
   return new Promise((resolve) => {
     const tail = outputTail();
     let timedOut = false;
+    let done = false;
+    // A spawn error may be followed by "close": the first to come reports.
     const finish = (exitCode: number | null, note?: string) => {
+      if (done) return;
+      done = true;
       clearTimeout(timer);
       const output = lastLines(tail.text(), redact);
       resolve({

@@ -6,7 +6,7 @@ import { lstatSync, realpathSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { show } from "./argv-checks.ts";
 
-/** A path the policy accepted: the model's spelling and the real path the runner acts on. */
+/** A path the policy accepted: the real path the runner acts on, not the model's spelling of it. */
 export interface ResolvedPath {
   real: string;
 }

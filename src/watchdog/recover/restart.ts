@@ -85,7 +85,16 @@ async function restartDaemon(ctx: RecoverContext): Promise<ActionRun> {
     const kill = ["kill", "-KILL", String(info.pid)];
     const problem = notOurDaemon(info);
     if (problem) return ran(kill, started, 1, problem);
-    process.kill(info.pid, "SIGKILL");
+    try {
+      process.kill(info.pid, "SIGKILL");
+    } catch (err) {
+      return ran(
+        kill,
+        started,
+        1,
+        `cannot kill pid ${info.pid}: ${(err as NodeJS.ErrnoException).code ?? "error"}`,
+      );
+    }
     if (!(await gone(info.pid, info.startTime)))
       return ran(
         kill,

@@ -67,6 +67,24 @@ function parseAnswer(stdout: string): RestoreAnswer {
  * a refusal or failure is a record with its reason, never an exception (the loop escalates).
  */
 export async function restoreLastKnownGood(ctx: RecoverContext): Promise<RestoreRecord> {
+  try {
+    return await restore(ctx);
+  } catch (err) {
+    // An unexpected error (a full disk, a state dir gone): recorded, and the loop escalates.
+    return {
+      backupId: "",
+      fromSha256: sha256(readLive(ctx.configFile)),
+      toSha256: "",
+      diff: "",
+      keptKeys: [],
+      skippedFiles: [],
+      outcome: "failed",
+      reason: redact((err as Error).message, fleetSecrets(ctx.config, ctx.env)),
+    };
+  }
+}
+
+async function restore(ctx: RecoverContext): Promise<RestoreRecord> {
   const { stateDir } = ctx.config;
   const secrets = fleetSecrets(ctx.config, ctx.env);
   const liveText = readLive(ctx.configFile);
