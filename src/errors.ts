@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   FLOTILLA_E_SECRET: "a secret reference cannot be resolved",
   FLOTILLA_E_STATE: "the state dir cannot be used",
   FLOTILLA_E_SYSTEMD: "systemd units cannot be written",
+  FLOTILLA_E_DRILL_REFUSED: "the fleet cannot take this drill safely as configured",
   FLOTILLA_E_CONSTITUTION_INVALID: "the constitution file cannot be read or parsed",
   FLOTILLA_E_CONSTITUTION_REQUIRED: "the constitution is required but missing or empty",
   FLOTILLA_E_AMENDMENT_INVALID: "an amendment names no existing article or lacks its text or reason",

@@ -6,6 +6,7 @@ import { constitutionCommand } from "./constitution.ts";
 import { configCommand } from "./config.ts";
 import { demoCommand } from "./demo.ts";
 import { downCommand } from "./down.ts";
+import { drillCommand } from "./drill.ts";
 import { eventsCommand } from "./events.ts";
 import { gateCommand } from "./gate.ts";
 import { gatewayCommand } from "./gateway.ts";
@@ -51,6 +52,7 @@ export const COMMANDS: Command[] = [
   gateCommand,
   policyCommand,
   watchdogCommand,
+  drillCommand,
   gatewayCommand,
   simCommand,
   runAgentCommand,

@@ -110,6 +110,15 @@ export function providerTraffic(
       if (kind === "gateway.request") traffic.succeeded += Number(row.n);
       else if (FAILED_KINDS.includes(kind)) traffic.failed += Number(row.n);
     }
+    // After a few failures the provider's circuit breaker opens and requests no longer reach it: each is
+    // then a gateway.exhausted naming "<provider>: circuit open", and counts as failed too.
+    const refused = db
+      .prepare(
+        `SELECT COUNT(*) AS n FROM events, json_each(events.data, '$.failures') AS failure
+         WHERE events.kind = 'gateway.exhausted' AND events.ts >= ? AND failure.value = ?`,
+      )
+      .get(since, `${provider}: circuit open`);
+    traffic.failed += Number(refused?.n ?? 0);
     return traffic;
   });
 }

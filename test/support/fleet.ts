@@ -168,16 +168,17 @@ export function hostPid(innerPid: number, launcherPid: number): number {
 
 /**
  * A fleet's gateway in front of the provider simulator: one provider `sim` whose key comes from the
- * `keyEnv` variable (the simulator accepts `sim-key`), and the logical model `main`. `more.script`
- * gives the simulator scripted answers; `more.models` adds logical models (name → upstream model on `sim`).
+ * `keyEnv` variable (the simulator accepts `sim-key`, or any key with `more.acceptAnyKey`), and the logical
+ * model `main`. `more.script` gives the simulator scripted answers; `more.models` adds logical models (name →
+ * upstream model on `sim`).
  */
 export function simulatedGateway(
   gatewayPort: number,
   simPort: number,
   keyEnv = "SIM_KEY",
-  more: { script?: unknown[]; models?: Record<string, string> } = {},
+  more: { script?: unknown[]; models?: Record<string, string>; acceptAnyKey?: boolean } = {},
 ): string {
-  const script = more.script ? `, script: ${JSON.stringify(more.script)}` : "";
+  const script = `${more.acceptAnyKey ? ", acceptAnyKey: true" : ""}${more.script ? `, script: ${JSON.stringify(more.script)}` : ""}`;
   const models = Object.entries(more.models ?? {})
     .map(([name, model]) => `  ${name}: [{ provider: sim, model: ${model} }]\n`)
     .join("");
