@@ -16,7 +16,7 @@ import { loadForCli } from "./load.ts";
 import { whenParentGone } from "./parent-watch.ts";
 import { selfCommand } from "./self-command.ts";
 import { renderStatusTable } from "./status-table.ts";
-import { clearStoppedMarker, startEmbeddedWatchdog } from "../watchdog/embedded.ts";
+import { clearStoppedMarker, fleetStoppedOnPurpose, startEmbeddedWatchdog } from "../watchdog/embedded.ts";
 
 const DAEMON_ENTRY = fileURLToPath(new URL("../../bin/flotilla-daemon.js", import.meta.url));
 const SETTLE_POLL_MS = 200;
@@ -140,10 +140,23 @@ async function waitForApi(
 export const upCommand: Command = {
   name: "up",
   summary: "Start the daemon and the fleet (foreground; --detach to run in the background)",
-  usage: "flotilla up [--detach] [--no-watchdog] [-c FILE] [--json]",
-  options: { detach: { type: "boolean", short: "d" }, "no-watchdog": { type: "boolean" } },
+  usage: "flotilla up [--detach] [--no-watchdog] [--unless-stopped] [-c FILE] [--json]",
+  options: {
+    detach: { type: "boolean", short: "d" },
+    "no-watchdog": { type: "boolean" },
+    "unless-stopped": { type: "boolean" },
+  },
   async run(input) {
-    return launchFleet(loadForCli(input), {
+    const loaded = loadForCli(input);
+    // What the watchdog runs: a fleet stopped with `flotilla down` meanwhile stays stopped.
+    if (input.values["unless-stopped"] === true && fleetStoppedOnPurpose(loaded.config.stateDir)) {
+      const message =
+        "the fleet was stopped with flotilla down; not starting it (run flotilla up to start it)";
+      if (input.json) printJson({ started: false, stoppedOnPurpose: true, message });
+      else print(message);
+      return 0;
+    }
+    return launchFleet(loaded, {
       detach: input.values.detach === true,
       json: input.json,
       watchdog: input.values["no-watchdog"] !== true,

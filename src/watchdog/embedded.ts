@@ -4,7 +4,7 @@
  * a marker that tells any watchdog (a systemd timer's too) that the fleet is down on purpose.
  */
 import { spawn } from "node:child_process";
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LoadedConfig } from "../config/load.ts";
@@ -22,6 +22,11 @@ function stoppedMarker(stateDir: string): string {
 export function markStoppedOnPurpose(stateDir: string): void {
   mkdirSync(join(stateDir, "run"), { recursive: true, mode: 0o700 });
   writeFileSync(stoppedMarker(stateDir), `${new Date().toISOString()}\n`, { mode: 0o600 });
+}
+
+/** The operator stopped the fleet on purpose (`flotilla down`): nothing is down, nothing to heal. */
+export function fleetStoppedOnPurpose(stateDir: string): boolean {
+  return existsSync(stoppedMarker(stateDir));
 }
 
 export function clearStoppedMarker(stateDir: string): void {

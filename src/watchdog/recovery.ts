@@ -14,6 +14,7 @@ import { runAllowed } from "./policy/run-allowed.ts";
 import { restartTarget } from "./recover/restart.ts";
 import { restoreLastKnownGood } from "./recover/restore.ts";
 import { escalate } from "./recover/escalate.ts";
+import { fleetStoppedOnPurpose } from "./embedded.ts";
 import { type ProbeContext, probeTarget } from "./probes.ts";
 import type { WatchdogState } from "./state-store.ts";
 import type { Incident, ProbeResult, Target } from "./types.ts";
@@ -155,6 +156,15 @@ export async function recover(incident: Incident, deps: RecoveryDeps): Promise<I
   // Nothing the watchdog runs can bring a provider back: no model call, straight to a human.
   const ladder = incident.target.kind === "provider" ? [] : rungs;
   for (const [name, rung] of ladder) {
+    // `flotilla down` meanwhile: the operator's word wins; the incident is closed as theirs.
+    if (fleetStoppedOnPurpose(deps.config.stateDir)) {
+      incident.acknowledgedAt = deps.now();
+      incident.notes.push(
+        `the fleet was stopped with flotilla down before the ${name} step: nothing more done`,
+      );
+      deps.save(incident);
+      return incident;
+    }
     let healthy = false;
     try {
       healthy = await rung(incident, deps);

@@ -4,14 +4,13 @@
  * the rest back), then the config file, then the others. Targets already escalated wait for a human or heal
  * on their own; a target that used up its actions this hour escalates once and waits to be acknowledged.
  */
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { LoadedConfig } from "../config/load.ts";
 import { confirmDown, probeTarget, type ProbeContext } from "./probes.ts";
 import { watchTargets } from "./targets.ts";
 import type { WatchdogRun, WatchdogState } from "./state-store.ts";
 import { incidentId, openLedgerForIncidents, writeIncident } from "./incident-log.ts";
 import { policyContext } from "./policy/policy-context.ts";
+import { fleetStoppedOnPurpose } from "./embedded.ts";
 import { escalateOnce, notify, recover, type RecoveryDeps } from "./recovery.ts";
 import type { Incident, ProbeResult, Target } from "./types.ts";
 
@@ -31,11 +30,6 @@ export interface RunSummary extends WatchdogRun {
 }
 
 const sleeper = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** The operator stopped the fleet on purpose (`flotilla down`): nothing is down, nothing to heal. */
-export function fleetStoppedOnPurpose(stateDir: string): boolean {
-  return existsSync(join(stateDir, "run", "stopped"));
-}
 
 /** Recovery order: the daemon brings every other process back, the config decides what they run. */
 const ORDER: Record<Target["kind"], number> = {

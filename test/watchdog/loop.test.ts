@@ -109,6 +109,16 @@ agents:
   assert.deepEqual(run.incidents, []);
   const offline = await runCli(["status", "--json", "-c", file]);
   assert.equal((JSON.parse(offline.stdout) as { daemon: unknown }).daemon, null, "no daemon was started");
+  // What the watchdog's restart runs: an operator's down during a recovery wins.
+  const guarded = await runCli(["up", "--detach", "--unless-stopped", "--json", "-c", file]);
+  assert.equal(guarded.code, 0, guarded.stderr);
+  assert.equal((JSON.parse(guarded.stdout) as { started: boolean }).started, false);
+  const still = await runCli(["status", "--json", "-c", file]);
+  assert.equal(
+    (JSON.parse(still.stdout) as { daemon: unknown }).daemon,
+    null,
+    "up --unless-stopped started nothing",
+  );
   assert.equal((await runCli(["up", "--detach", "-c", file])).code, 0);
   const next = await once(file);
   assert.ok(next.probes.length > 0, "probed again after up");

@@ -107,8 +107,9 @@ async function restartDaemon(ctx: RecoverContext): Promise<ActionRun> {
   // `up --detach` starts the daemon in a session of its own: it outlives this process. It also cleans up
   // what the dead daemon left running (the run registry) before it starts anything.
   const up = await runFlotilla(
-    ["flotilla", "up", "--detach"],
-    ["up", "--detach", "--json", "-c", ctx.configFile],
+    ["flotilla", "up", "--detach", "--unless-stopped"],
+    // --unless-stopped: an operator's `flotilla down` during this recovery wins over it.
+    ["up", "--detach", "--unless-stopped", "--json", "-c", ctx.configFile],
     { env: ctx.env, timeoutMs: ctx.timeoutMs, secrets: fleetSecrets(ctx.config, ctx.env) },
   );
   const output = [...notes, up.run.output].filter(Boolean).join("\n");
