@@ -126,6 +126,12 @@ agents:
     next.probes.every((p) => p.state !== "down"),
     JSON.stringify(next.probes),
   );
+  const shown = await runCli(["status", "-c", file]);
+  assert.match(shown.stdout, /^oversight: /m, "status shows both heartbeats");
+  assert.match(
+    shown.stdout,
+    new RegExp(`^watchdog: last run \\S+ ago, ${next.probes.length} targets, 0 down$`, "m"),
+  );
 });
 
 test("a second watchdog on the same state dir is refused, naming the first", async (t) => {

@@ -33,8 +33,8 @@ export function createWatchdogHeartbeatCheck(startedAt = STARTED_AT): Check {
           article: null,
           evidence,
           suggestion: watchdog.embedded
-            ? 'Start it again with "flotilla watchdog --wait-first" (or "flotilla down" then "flotilla up"); read <stateDir>/watchdog.log for why it stopped.'
-            : 'Check the timer: "systemctl --user status flotilla-watchdog.timer flotilla-watchdog.service".',
+            ? 'Start it again ("flotilla down" then "flotilla up", or "flotilla watchdog" in a terminal); <stateDir>/watchdog.log says why it stopped.'
+            : 'Check its timer: "systemctl --user status flotilla-watchdog.timer flotilla-watchdog.service".',
           key: "stale",
         },
       ];
