@@ -122,7 +122,7 @@ test("a hanging provider uses up the time budget: no further entry is tried", as
   const { result, calls } = await callDiagnosisModel(config, ENV, PROMPT, config.watchdog.diagnosisTimeout);
   assert.match(
     !result.ok ? result.reason : "",
-    /first\/sim-small key 1: no answer within 1000 ms; out of time/,
+    /first\/sim-small key 1: no answer within \d+ ms; out of time/,
   );
   assert.equal(calls, 1);
   assert.equal(sim.stats().byKey["key-c"], undefined);

@@ -68,7 +68,7 @@ test("a daemon killed with -9 is started again; the agents it left are gone and 
   assert.ok(pidAlive(orphan), "the agent outlives its daemon: an orphan");
   const run = await restartTarget(daemon, ctx);
   assert.ok(run);
-  assert.deepEqual(run.argv, ["flotilla", "up", "--detach"]);
+  assert.deepEqual(run.argv, ["flotilla", "up", "--detach", "--unless-stopped"]);
   assert.equal(run.origin, "deterministic");
   assert.equal(run.exitCode, 0, run.output);
   await waitFor(() => !pidAlive(orphan), "the orphan to be gone");
