@@ -55,19 +55,28 @@ export function sandboxArgs(
     ...hiddenWorkspaces(workspace, isolation, view).flatMap(hide),
     ...view.secretFiles.flatMap(hide),
   ];
-  // Parents before children, so a path inside a hidden or bound folder is mounted on top of it.
-  mounts.sort((a, b) => depth(a.path) - depth(b.path));
   // No --die-with-parent: like any agent, a sandboxed one outlives a daemon crash until the next up cleans it up.
+  return bwrapArgs(mounts, [], workspace, argv);
+}
+
+/**
+ * The common bwrap command line: its own PID and IPC namespaces, capabilities dropped (as root) or a user
+ * namespace, the whole system read-only, then the mounts, parents before children so a path inside a hidden
+ * or bound folder is mounted on top of it.
+ */
+function bwrapArgs(mounts: Mount[], extra: string[], chdir: string, argv: string[]): string[] {
+  const ordered = [...mounts].sort((a, b) => depth(a.path) - depth(b.path));
   return [
     "--unshare-pid",
     "--unshare-ipc",
+    ...extra,
     ...(process.getuid?.() === 0 ? ["--cap-drop", "ALL"] : ["--unshare-user"]),
     "--ro-bind",
     "/",
     "/",
-    ...mounts.flatMap((m) => m.args),
+    ...ordered.flatMap((m) => m.args),
     "--chdir",
-    workspace,
+    chdir,
     "--",
     ...argv,
   ];
@@ -97,19 +106,5 @@ export function actionSandboxArgs(
     { path: stateDir, args: ["--bind", stateDir, stateDir] },
     ...hidePaths.flatMap(hide),
   ];
-  mounts.sort((a, b) => depth(a.path) - depth(b.path));
-  return [
-    "--unshare-pid",
-    "--unshare-ipc",
-    "--die-with-parent",
-    ...(process.getuid?.() === 0 ? ["--cap-drop", "ALL"] : ["--unshare-user"]),
-    "--ro-bind",
-    "/",
-    "/",
-    ...mounts.flatMap((m) => m.args),
-    "--chdir",
-    configDir,
-    "--",
-    ...argv,
-  ];
+  return bwrapArgs(mounts, ["--die-with-parent"], configDir, argv);
 }
