@@ -76,7 +76,7 @@ const resolved = (i: Incident | undefined) =>
 const escalated = (i: Incident | undefined) => i?.escalatedAt !== undefined;
 
 /** "agent:coder down: failed (exit signal SIGKILL)": the target and the state the watchdog saw last. */
-export function incidentTitle(incident: Incident): string {
+function incidentTitle(incident: Incident): string {
   const last = incident.seen.at(-1);
   return `${incident.target.id} ${last?.state ?? "down"}${last?.detail ? `: ${last.detail}` : ""}`;
 }

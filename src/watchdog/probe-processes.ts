@@ -78,7 +78,7 @@ interface AgentRow {
 }
 
 /** The daemon's view of every agent, or why it cannot be had (then agents are not judged: the daemon comes first). */
-export async function daemonAgents(
+async function daemonAgents(
   ctx: ProbeContext,
   timeoutMs: number,
 ): Promise<{ rows: AgentRow[] } | { error: string }> {

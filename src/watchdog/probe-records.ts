@@ -92,11 +92,7 @@ const FAILED_KINDS = [
 ];
 
 /** A provider's traffic since `since` (epoch ms): gateway.request rows succeeded, the FAILED_KINDS failed. */
-export function providerTraffic(
-  stateDir: string,
-  provider: string,
-  since: number,
-): ProviderTraffic | undefined {
+function providerTraffic(stateDir: string, provider: string, since: number): ProviderTraffic | undefined {
   return readOnly(join(stateDir, "ledger.db"), (db) => {
     const rows = db
       .prepare(

@@ -36,7 +36,7 @@ export interface RecoveryDeps {
 }
 
 /** How long a target may take to answer again after a rung: its own start grace. */
-export function recoveryGrace(target: Target, config: FlotillaConfig): number {
+function recoveryGrace(target: Target, config: FlotillaConfig): number {
   const w = config.watchdog;
   switch (target.kind) {
     case "daemon":

@@ -41,7 +41,7 @@ function logSource(target: Target, stateDir: string): { file: string; options?: 
 }
 
 /** "valid", or the live config file's problems, one per line (file:line: path: message). */
-export function checkConfigFile(configFile: string): string {
+function checkConfigFile(configFile: string): string {
   let text: string;
   try {
     text = readFileSync(configFile, "utf8");

@@ -13,7 +13,7 @@ import type { Drill } from "./drill.ts";
 import { requireDaemon } from "./fleet-access.ts";
 
 /** What the drill writes: a YAML syntax error on line 3, with a note saying who wrote it. */
-export const CORRUPT_CONFIG_TEXT =
+const CORRUPT_CONFIG_TEXT =
   "# written by `flotilla drill corrupt-config`: invalid YAML on purpose; the watchdog restores the last known good\nversion: 1\nagents: [ { name: broken\n";
 
 export const corruptConfig: Drill = {

@@ -45,7 +45,7 @@ function summaryOf(incident: Incident): string {
 }
 
 /** The escalation as an alert every channel renders (critical: it passes every minSeverity). */
-export function escalationAlert(
+function escalationAlert(
   incident: Incident,
   secrets: readonly string[],
   now = Date.now(),
