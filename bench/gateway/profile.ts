@@ -23,6 +23,28 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
+}
+
+/** Samples under each of Flotilla's own functions (src/), its callees included, each sample counted once per function. */
+function inclusive(nodes: ProfileNode[], name: (node: ProfileNode) => string): Map<string, number> {
+  const byId = new Map(nodes.map((node) => [node.id, node]));
+  const totals = new Map<string, number>();
+  const walk = (node: ProfileNode, onStack: Set<string>): number => {
+    let hits = node.hitCount ?? 0;
+    const own = node.callFrame.url.includes("/src/") ? name(node) : undefined;
+    const fresh = own !== undefined && !onStack.has(own);
+    if (fresh) onStack.add(own);
+    for (const child of node.children ?? []) hits += walk(byId.get(child) as ProfileNode, onStack);
+    if (fresh) {
+      onStack.delete(own);
+      totals.set(own, (totals.get(own) ?? 0) + hits);
+    }
+    return hits;
+  };
+  const root = nodes[0];
+  if (root) walk(root, new Set());
+  return totals;
 }
 
 /** What the gateway's one JSON.parse of a request body costs (decode and parse), in µs, on this thread. */
@@ -65,17 +87,22 @@ try {
   if (!file) throw new Error("the gateway wrote no profile");
   const profile = JSON.parse(readFileSync(join(profiles, file), "utf8")) as { nodes: ProfileNode[] };
   const total = profile.nodes.reduce((sum, node) => sum + (node.hitCount ?? 0), 0);
-  const self = new Map<string, number>();
-  for (const node of profile.nodes) {
+  const name = (node: ProfileNode) => {
     const { functionName, url, lineNumber } = node.callFrame;
-    const where = `${functionName || "(anonymous)"} ${url.replace(/^.*\/(src|node_modules)\//, "$1/")}:${lineNumber + 1}`;
-    self.set(where, (self.get(where) ?? 0) + (node.hitCount ?? 0));
-  }
+    return `${functionName || "(anonymous)"} ${url.replace(/^.*\/(src|node_modules)\//, "$1/")}:${lineNumber + 1}`;
+  };
+  const self = new Map<string, number>();
+  for (const node of profile.nodes) self.set(name(node), (self.get(name(node)) ?? 0) + (node.hitCount ?? 0));
   process.stdout.write(`${values.shape}: ${result.reqPerSec} req/s under the profiler, ${total} samples\n`);
   process.stdout.write(
     `the body decoded and parsed once: ${parseMicros(body).toFixed(1)} µs (${body.length} bytes)\n`,
   );
   for (const [where, hits] of [...self].sort((a, b) => b[1] - a[1]).slice(0, Number(values.top)))
+    process.stdout.write(`${((hits / total) * 100).toFixed(1).padStart(5)} %  ${where}\n`);
+  process.stdout.write("\nFlotilla's own functions, callees included:\n");
+  for (const [where, hits] of [...inclusive(profile.nodes, name)]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, Number(values.top)))
     process.stdout.write(`${((hits / total) * 100).toFixed(1).padStart(5)} %  ${where}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -14,6 +14,7 @@ import { normalizeRequest } from "./translate.ts";
 import { createKeyRing } from "./virtual-keys.ts";
 import { RequestCancel } from "./cancel-signal.ts";
 import { requestFingerprint } from "./request-fingerprint.ts";
+import { holdRequest } from "./held-request.ts";
 
 const ROUTES: Record<string, ClientFormat> = {
   "/v1/chat/completions": "openai",
@@ -162,14 +163,16 @@ export function createGateway(options: GatewayOptions) {
       const value = req.headers[name];
       if (typeof value === "string") passHeaders[name] = value;
     }
-    await route({
+    const first = chain[0] && { kind: chain[0].runtime.provider.kind, model: chain[0].model };
+    const request = holdRequest(client, normalized.body, normalized.body === parsed ? raw : undefined, first);
+    // Returned, not awaited: this frame (and the parsed tree it names) ends here, the call goes on in route.
+    return route({
       agent: agentName,
       priority: agent?.role === "coordinator" ? 1 : 0,
       client,
-      body: normalized.body,
-      raw: normalized.body === parsed ? raw : undefined,
+      request,
       estTokens: estimateTokens(raw),
-      stream: normalized.body.stream === true,
+      stream: request.stream,
       chain,
       strategy: config.gateway.contextStrategy,
       passHeaders,

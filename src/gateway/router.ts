@@ -14,6 +14,7 @@ import { payloadFor } from "./translate.ts";
 import { sendAttempt, type UpstreamResponse } from "./upstream.ts";
 import { classifyFailure } from "./upstream-verdict.ts";
 import type { CancelSignal } from "./cancel-signal.ts";
+import type { HeldRequest } from "./held-request.ts";
 
 export type Tier = "primary" | "secondary" | "fallback";
 
@@ -28,9 +29,8 @@ export interface RouteContext {
   agent: string;
   priority: number;
   client: ClientFormat;
-  body: Record<string, unknown>;
-  /** The client's bytes, when `body` is exactly what they parse to (not a translation). */
-  raw: Buffer | undefined;
+  /** The validated request (held-request.ts: the client's bytes, its tree parsed again where a path needs it). */
+  request: HeldRequest;
   /** The prompt's estimated tokens, from the raw request's length (estimateTokens). */
   estTokens: number;
   stream: boolean;
@@ -51,26 +51,31 @@ export interface RouteContext {
 
 const OUTPUT_RESERVE = 1_024; // tokens kept free for the answer when trimming a prompt
 
-/** Fits the prompt to the candidate's window, or says why not. */
-function fitContext(ctx: RouteContext, candidate: Candidate, estTokens: number) {
-  if (estTokens <= candidate.window) return { body: ctx.body, estTokens };
+/** Fits the prompt to the candidate's window (`trimmed` is the body when it had to change), or says why not. */
+function fitContext(
+  ctx: RouteContext,
+  candidate: Candidate,
+  estTokens: number,
+): { trimmed: Record<string, unknown> | undefined; estTokens: number } | undefined {
+  if (estTokens <= candidate.window) return { trimmed: undefined, estTokens };
   if (ctx.strategy !== "middle-out") return undefined;
-  const messages = ctx.body.messages;
+  const whole = ctx.request.body();
+  const messages = whole.messages;
   if (!Array.isArray(messages)) return undefined;
-  const overhead = estimateTokens({ ...ctx.body, messages: [] });
+  const overhead = estimateTokens({ ...whole, messages: [] });
   const trimmed = middleOut(
     messages as Array<{ role?: unknown }>,
     candidate.window - OUTPUT_RESERVE,
     overhead,
   );
   if (!trimmed) return undefined;
-  const body = { ...ctx.body, messages: trimmed.messages };
+  const body = { ...whole, messages: trimmed.messages };
   ctx.event("gateway.context_trimmed", {
     model: candidate.model,
     dropped: trimmed.dropped,
     window: candidate.window,
   });
-  return { body, estTokens: estimateTokens(body) };
+  return { trimmed: body, estTokens: estimateTokens(body) };
 }
 
 /**
@@ -142,10 +147,9 @@ export async function route(ctx: RouteContext): Promise<void> {
       const payload = payloadFor(
         ctx.client,
         runtime.provider.kind,
-        fitted.body,
+        ctx.request,
+        fitted.trimmed,
         candidate.model,
-        ctx.stream,
-        fitted.body === ctx.body ? ctx.raw : undefined,
       );
       const result = await sendAttempt({
         provider: runtime.provider,

@@ -1,6 +1,7 @@
 /** The gateway's one doorway to the protocol modules: which translation a client/provider pair needs, in each direction. */
 import type { Usage } from "./accounting.ts";
 import type { ClientFormat } from "./errors.ts";
+import { type HeldRequest, passesAsIs } from "./held-request.ts";
 import type { AnthropicRequest, AnthropicResponse } from "./protocols/anthropic-types.ts";
 import type { ChatCompletion, ChatCompletionRequest } from "./protocols/openai-types.ts";
 import { parseSse, encodeSse } from "./protocols/sse.ts";
@@ -73,20 +74,13 @@ function requestFor(
 export function payloadFor(
   client: ClientFormat,
   provider: ProviderKind,
-  body: Body,
+  request: HeldRequest,
+  trimmed: Body | undefined,
   model: string,
-  stream: boolean,
-  raw: Buffer | undefined,
 ): Buffer {
-  if (raw && client === provider && body.model === model && (!stream || !needsUsageOption(provider, body)))
-    return raw;
-  return Buffer.from(JSON.stringify(requestFor(client, provider, body, model, stream)));
-}
-
-function needsUsageOption(provider: ProviderKind, body: Body): boolean {
-  if (provider !== "openai") return false;
-  const options = body.stream_options as Body | undefined;
-  return options?.include_usage !== true;
+  if (!trimmed && request.raw && passesAsIs(client, provider, request, model)) return request.raw;
+  const body = requestFor(client, provider, trimmed ?? request.body(), model, request.stream);
+  return Buffer.from(JSON.stringify(body));
 }
 
 /** A non-streamed answer in the client's protocol. */

@@ -86,3 +86,75 @@ test("a body that needs a change is re-encoded: the provider's model, usage aske
   assert.deepEqual(sentStream.stream_options, { include_usage: true });
   assert.equal(sentStream.x_vendor_field, 7);
 });
+
+test("after a failover to a renamed model, the body parsed again from the caller's bytes is what goes upstream", async (t) => {
+  const upstream = await capturingUpstream(t);
+  const dead = createServer();
+  await new Promise<void>((resolve) => dead.listen(0, "127.0.0.1", resolve));
+  const deadPort = (dead.address() as AddressInfo).port;
+  await new Promise((resolve) => dead.close(resolve)); // nothing listens there now: refused
+  process.env.PAYLOAD_KEY = "sk-payload";
+  const gw = await startGateway(
+    t,
+    `version: 1
+providers:
+  - { id: gone, kind: openai, baseUrl: http://127.0.0.1:${deadPort}/v1, keys: [{ env: PAYLOAD_KEY }] }
+  - { id: p, kind: openai, baseUrl: ${upstream.url}/v1, keys: [{ env: PAYLOAD_KEY }] }
+models:
+  mixed: [{ provider: gone, model: mixed }, { provider: p, model: gpt-x }]
+agents:
+  - { name: coder, command: x, workspace: /tmp, model: mixed }
+`,
+  );
+  const body = asWritten().replace('"gpt-x"', '"mixed"');
+  const res = await fetch(`${gw.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${gw.key("coder")}`, "content-type": "application/json" },
+    body,
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  assert.equal(res.headers.get("x-flotilla-provider"), "p");
+  await res.text();
+  assert.deepEqual(JSON.parse(upstream.seen.at(-1) as string), {
+    ...(JSON.parse(body) as object),
+    model: "gpt-x",
+  });
+});
+
+test("a prompt trimmed to the window is what goes upstream, even when its model and protocol match", async (t) => {
+  const upstream = await capturingUpstream(t);
+  process.env.PAYLOAD_KEY = "sk-payload";
+  const gw = await startGateway(
+    t,
+    `version: 1
+gateway: { contextStrategy: middle-out }
+providers:
+  - { id: p, kind: openai, baseUrl: ${upstream.url}/v1, keys: [{ env: PAYLOAD_KEY }] }
+models:
+  gpt-x: [{ provider: p, model: gpt-x, contextWindow: 2800 }]
+agents:
+  - { name: coder, command: x, workspace: /tmp, model: gpt-x }
+`,
+  );
+  const turn = "word ".repeat(400);
+  const messages = [
+    { role: "system", content: "rules" },
+    ...[1, 2, 3, 4].flatMap((n) => [
+      { role: "user", content: `question ${n} ${turn}` },
+      { role: "assistant", content: `answer ${n} ${turn}` },
+    ]),
+    { role: "user", content: "the latest question" },
+  ];
+  const res = await fetch(`${gw.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${gw.key("coder")}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "gpt-x", messages }),
+  });
+  assert.equal(res.status, 200, await res.clone().text());
+  await res.text();
+  const sent = (JSON.parse(upstream.seen.at(-1) as string) as { messages: Array<{ content: string }> })
+    .messages;
+  assert.ok(sent.length < messages.length, `${sent.length} of ${messages.length} messages went upstream`);
+  assert.equal(sent[0]?.content, "rules");
+  assert.equal(sent.at(-1)?.content, "the latest question");
+});
