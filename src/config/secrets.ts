@@ -40,17 +40,27 @@ export function providerSecretNames(config: FlotillaConfig): string[] {
 }
 
 /**
- * Names of every environment variable a secret reference of the config points at: providers, agents,
- * alert channels, repositories' CI tokens and the injection's OpenClaw token.
+ * Every secret reference of the config: the providers' keys and OAuth client secrets, the agents' env, the
+ * alert channels, the repositories' CI tokens and the injection's OpenClaw token. What hides secret files
+ * from agents, redacts backups and logs, and hands secrets to the daemon all start from this one list.
  */
-export function secretEnvNames(config: FlotillaConfig): string[] {
-  const names = new Set(providerSecretNames(config));
-  const refs = [
+export function secretRefs(config: FlotillaConfig): SecretRef[] {
+  const refs: unknown[] = [
+    ...config.providers.flatMap((p) => [...p.keys, p.auth?.clientSecret]),
     ...config.agents.flatMap((agent) => Object.values(agent.env)),
     ...config.alerts.flatMap((channel) => [channel.url, channel.token]),
     ...config.repos.map((repo) => repo.ci?.token),
     config.oversight.inject.token,
   ];
-  for (const ref of refs) if (isSecretRef(ref) && "env" in ref) names.add(ref.env);
-  return [...names];
+  return refs.filter(isSecretRef);
+}
+
+/** Names of every environment variable a secret reference of the config points at. */
+export function secretEnvNames(config: FlotillaConfig): string[] {
+  return [...new Set(secretRefs(config).flatMap((ref) => ("env" in ref ? [ref.env] : [])))];
+}
+
+/** Every secret file the config points at. */
+export function secretFiles(config: FlotillaConfig): string[] {
+  return [...new Set(secretRefs(config).flatMap((ref) => ("file" in ref ? [ref.file] : [])))];
 }

@@ -2,7 +2,8 @@
  * Which isolation an agent gets and what its sandbox must hide: the agent's own setting over the fleet's,
  * and the fleet's view (state dir, every workspace, every secret file) that no agent may reach.
  */
-import type { AgentConfig, FlotillaConfig, IsolationMode, SecretRef } from "../config/schema.ts";
+import type { AgentConfig, FlotillaConfig, IsolationMode } from "../config/schema.ts";
+import { secretFiles } from "../config/secrets.ts";
 
 export interface Isolation {
   mode: IsolationMode;
@@ -41,24 +42,13 @@ export function isolationOf(agent: AgentConfig, fleet: FlotillaConfig["isolation
   };
 }
 
-function fileRefs(refs: Iterable<SecretRef>): string[] {
-  return [...refs].flatMap((ref) => ("file" in ref ? [ref.file] : []));
-}
-
 /** The view of a loaded config (paths already absolute). */
 export function fleetView(config: FlotillaConfig, configFile: string): FleetView {
-  const refs: SecretRef[] = [];
-  for (const provider of config.providers) {
-    refs.push(...provider.keys);
-    if (provider.auth?.clientSecret) refs.push(provider.auth.clientSecret);
-  }
-  for (const agent of config.agents)
-    for (const value of Object.values(agent.env)) if (typeof value === "object") refs.push(value);
   return {
     stateDir: config.stateDir,
     configFile,
     workspaces: config.agents.map((a) => a.workspace),
-    secretFiles: fileRefs(refs),
+    secretFiles: secretFiles(config),
   };
 }
 

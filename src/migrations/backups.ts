@@ -7,7 +7,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:f
 import { join, resolve } from "node:path";
 import { FlotillaError } from "../errors.ts";
 import { managedPaths, writeFileAtomic } from "../config/managed-files.ts";
-import type { FlotillaConfig, SecretRef } from "../config/schema.ts";
+import type { FlotillaConfig } from "../config/schema.ts";
+import { secretRefs } from "../config/secrets.ts";
 
 export type BackupRole = "config" | "constitution" | "managed";
 
@@ -53,12 +54,8 @@ function secretValues(
   config: FlotillaConfig,
   env: NodeJS.ProcessEnv,
 ): Array<{ label: string; value: string }> {
-  const refs: SecretRef[] = [];
-  for (const agent of config.agents)
-    for (const value of Object.values(agent.env)) if (typeof value === "object") refs.push(value);
-  for (const provider of config.providers) refs.push(...provider.keys);
   const found: Array<{ label: string; value: string }> = [];
-  for (const ref of refs) {
+  for (const ref of secretRefs(config)) {
     let value: string | undefined;
     if ("env" in ref) value = env[ref.env];
     else {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { spawnSync } from "node:child_process";
 import { test } from "node:test";
 import { loadConfig } from "../../src/config/load.ts";
 import { fleetView, isolationOf } from "../../src/isolation/policy.ts";
@@ -95,4 +96,47 @@ agents:
     at(`--bind ${a.workspace} ${a.workspace}`) < at(`--ro-bind /dev/null ${join(dir, "ws/a/key.txt")}`),
     "a secret file inside the workspace is hidden on top of it",
   );
+});
+
+test("every secret file the config names is hidden from a sandboxed agent: keys, OAuth, env, alerts, CI and injection tokens", (t) => {
+  const names = ["key", "client", "env", "hook", "bot", "ci", "inject"];
+  const { dir, loaded } = fleet(
+    t,
+    `version: 1
+stateDir: ./state
+providers:
+  - id: p
+    kind: openai
+    baseUrl: "http://127.0.0.1:1/v1"
+    keys: [{ file: ./s/key }]
+    auth: { kind: oauth2, tokenUrl: "http://127.0.0.1:1/token", clientSecret: { file: ./s/client } }
+alerts:
+  - { id: hook, kind: webhook, url: { file: ./s/hook } }
+  - { id: bot, kind: telegram, token: { file: ./s/bot }, chatId: "1" }
+repos:
+  - { path: ./ws/a, ci: { kind: github, repo: o/app, token: { file: ./s/ci } } }
+oversight: { inject: { token: { file: ./s/inject } } }
+agents:
+  - { name: a, command: x, workspace: ./ws/a, env: { TOKEN: { file: ./s/env } } }
+`,
+  );
+  mkdirSync(join(dir, "s"));
+  for (const name of names) writeFileSync(join(dir, "s", name), `secret-${name}-value\n`);
+  const view = fleetView(loaded.config, loaded.file);
+  assert.deepEqual(
+    [...view.secretFiles].sort(),
+    names.map((name) => join(dir, "s", name)).sort(),
+    "every reference, not only the providers' and the agents'",
+  );
+  const [a] = loaded.config.agents;
+  assert.ok(a);
+  if (spawnSync("bwrap", ["--version"]).status !== 0) return t.skip("bubblewrap is not installed");
+  const files = names.map((name) => join(dir, "s", name));
+  const readAll = ["sh", "-c", 'cat "$@" 2>/dev/null; true', "sh", ...files];
+  const outside = spawnSync(readAll[0] as string, readAll.slice(1), { encoding: "utf8" });
+  assert.equal(outside.stdout.match(/secret-\w+-value/g)?.length, names.length, "outside, each reads");
+  const args = sandboxArgs(a.workspace, isolationOf(a, loaded.config.isolation), view, readAll);
+  const run = spawnSync("bwrap", args, { encoding: "utf8" });
+  assert.equal(run.status, 0, run.stderr);
+  assert.equal(run.stdout, "", "inside the sandbox none of them reads");
 });

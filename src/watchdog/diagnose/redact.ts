@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { JUDGE_IDENTITY } from "../../config/cross-field.ts";
 import type { FlotillaConfig, SecretRef } from "../../config/schema.ts";
-import { isSecretRef, secretEnvNames } from "../../config/secrets.ts";
+import { secretRefs } from "../../config/secrets.ts";
 import { readKeyRegistry, virtualKey } from "../../gateway/virtual-keys.ts";
 
 const REDACTED = "[redacted]";
@@ -57,18 +57,6 @@ function refValue(ref: SecretRef, env: NodeJS.ProcessEnv): string | undefined {
   return "env" in ref ? env[ref.env] : readQuietly(ref.file);
 }
 
-/** Every { file } reference of the config (the { env } ones are named by secretEnvNames). */
-function fileRefs(config: FlotillaConfig): SecretRef[] {
-  const refs: unknown[] = [
-    ...config.providers.flatMap((p) => [...p.keys, p.auth?.clientSecret]),
-    ...config.agents.flatMap((agent) => Object.values(agent.env)),
-    ...config.alerts.flatMap((channel) => [channel.url, channel.token]),
-    ...config.repos.map((repo) => repo.ci?.token),
-    config.oversight.inject.token,
-  ];
-  return refs.filter((ref): ref is SecretRef => isSecretRef(ref) && "file" in ref);
-}
-
 /** The state dir's own secrets: the API token, the gateway secret, and every version of every agent's (and the judge's) virtual key. */
 function stateSecrets(stateDir: string, agents: readonly string[]): string[] {
   const values = [readQuietly(join(stateDir, "token")), readQuietly(join(stateDir, "gateway.secret"))];
@@ -104,8 +92,7 @@ function forms(secret: string): string[] {
  */
 export function secretRedactor(config: FlotillaConfig, env: NodeJS.ProcessEnv): (text: string) => string {
   const known = [
-    ...secretEnvNames(config).map((name) => env[name]),
-    ...fileRefs(config).map((ref) => refValue(ref, env)),
+    ...secretRefs(config).map((ref) => refValue(ref, env)),
     ...stateSecrets(config.stateDir, [...config.agents.map((a) => a.name), JUDGE_IDENTITY]),
   ];
   const values = [
