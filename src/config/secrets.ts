@@ -64,3 +64,28 @@ export function secretEnvNames(config: FlotillaConfig): string[] {
 export function secretFiles(config: FlotillaConfig): string[] {
   return [...new Set(secretRefs(config).flatMap((ref) => ("file" in ref ? [ref.file] : [])))];
 }
+
+/**
+ * The values the config's secret references point at now, each with its label (`env:NAME`, `file:PATH`);
+ * unset or unreadable ones are left out, and so are values under 6 characters, too short to look for.
+ */
+export function resolvedSecrets(
+  config: FlotillaConfig,
+  env: NodeJS.ProcessEnv,
+): Array<{ label: string; value: string }> {
+  const found: Array<{ label: string; value: string }> = [];
+  for (const ref of secretRefs(config)) {
+    let value: string | undefined;
+    if ("env" in ref) value = env[ref.env];
+    else {
+      try {
+        value = readFileSync(ref.file, "utf8").trim();
+      } catch {
+        value = undefined;
+      }
+    }
+    if (value && value.length >= 6)
+      found.push({ label: "env" in ref ? `env:${ref.env}` : `file:${ref.file}`, value });
+  }
+  return found;
+}

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { FlotillaError } from "../errors.ts";
 import { formatProblems, type LoadedConfig, resolveConfig, validateConfigText } from "../config/load.ts";
 import { fixedSectionProblem } from "./plan.ts";
+import { plainSecretProblems } from "../config/plain-secrets.ts";
 
 /** Reads a proposed config file; a missing or unreadable file is a clear error. */
 export function readProposed(file: string): string {
@@ -33,7 +34,16 @@ export function validateProposed(text: string, source: string, liveFile: string)
       `${first ? formatProblems([first]) : source}${more}; nothing was changed`,
     );
   }
-  return resolveConfig(result.config, liveFile);
+  const loaded = resolveConfig(result.config, liveFile);
+  const [plain, ...others] = plainSecretProblems(text, source, loaded.config, process.env);
+  if (plain) {
+    const more = others.length > 0 ? ` (and ${others.length} more)` : "";
+    throw new FlotillaError(
+      "FLOTILLA_E_CONFIG_INVALID",
+      `${formatProblems([plain])}${more}; nothing was changed`,
+    );
+  }
+  return loaded;
 }
 
 /** Rejects changes to sections a running daemon cannot take (stateDir, api, version). */

@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import { FlotillaError } from "../errors.ts";
 import { managedPaths, writeFileAtomic } from "../config/managed-files.ts";
 import type { FlotillaConfig } from "../config/schema.ts";
-import { secretRefs } from "../config/secrets.ts";
+import { resolvedSecrets } from "../config/secrets.ts";
 
 export type BackupRole = "config" | "constitution" | "managed";
 
@@ -47,28 +47,6 @@ function stamp(now: Date): string {
     .toISOString()
     .replace(/[-:]/g, "")
     .replace(/\.(\d+)Z$/, "$1Z");
-}
-
-/** Secret values the config's references point at (values shorter than 6 characters are ignored). */
-function secretValues(
-  config: FlotillaConfig,
-  env: NodeJS.ProcessEnv,
-): Array<{ label: string; value: string }> {
-  const found: Array<{ label: string; value: string }> = [];
-  for (const ref of secretRefs(config)) {
-    let value: string | undefined;
-    if ("env" in ref) value = env[ref.env];
-    else {
-      try {
-        value = readFileSync(ref.file, "utf8").trim();
-      } catch {
-        value = undefined;
-      }
-    }
-    if (value && value.length >= 6)
-      found.push({ label: "env" in ref ? `env:${ref.env}` : `file:${ref.file}`, value });
-  }
-  return found;
 }
 
 function redact(text: string, secrets: Array<{ label: string; value: string }>): string {
@@ -112,7 +90,7 @@ export function storeBackup(input: {
 
 /** Backs up the config text given, the constitution and every managed file (secret values redacted). */
 export function createBackup(input: BackupInput): BackupManifest {
-  const secrets = secretValues(input.config, input.env ?? process.env);
+  const secrets = resolvedSecrets(input.config, input.env ?? process.env);
   const sources: BackupSource[] = [
     { path: resolve(input.configFile), role: "config", text: input.configText },
   ];

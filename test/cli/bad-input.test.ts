@@ -1,6 +1,6 @@
 /** Every bad input gets one clear line on stderr, a non-zero exit, nothing started and nothing running disturbed. */
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -194,4 +194,35 @@ test("unknown agents, commands and flags get usage errors", async (t) => {
   assertOneClearError(await runCli(["stop", "-c", file]), /name at least one agent/);
   assert.equal((await runCli(["up", "--detach", "-c", file])).code, 0);
   assertOneClearError(await runCli(["restart", "zed", "-c", file]), /no agent named "zed" \(agents: a\)/);
+});
+
+test("a config holding one of its own secrets in plain text is refused by validate and config apply, naming the line and the reference, never the value", async (t) => {
+  const secret = "sk-plain-text-secret-0123456789";
+  const configText = (extra: string) => `version: 1
+stateDir: ./state
+providers: [{ id: p, kind: openai, baseUrl: "http://127.0.0.1:1/v1", keys: [{ env: PLAIN_KEY }] }]
+agents:
+  - { name: coder, command: [node, agent.js], workspace: ./ws/coder }
+${extra}`;
+  const { dir, file } = fleetDir(t, configText(""));
+  const env = { ...process.env, PLAIN_KEY: secret };
+  assert.equal((await runCli(["validate", "-c", file], { env })).code, 0, "the clean config validates");
+
+  const proposed = join(dir, "proposed.yaml");
+  const pasted = configText(`# the key, for reference: ${secret}\n`);
+  writeFileSync(proposed, pasted);
+  const validate = await runCli(["validate", "-c", proposed], { env });
+  assertOneClearError(validate, new RegExp(`^${proposed}:6: secret env:PLAIN_KEY: the value of this secret`));
+  assert.ok(!validate.stderr.includes(secret), "the message never repeats the value");
+  const json = await runCli(["validate", "--json", "-c", proposed], { env });
+  assert.equal(json.code, 1);
+  assert.equal((JSON.parse(json.stdout) as { problems: Array<{ line: number }> }).problems[0]?.line, 6);
+
+  const apply = await runCli(["config", "apply", proposed, "--yes", "-c", file], { env });
+  assertOneClearError(apply, /proposed\.yaml:6: secret env:PLAIN_KEY: .*; nothing was changed/);
+  assert.ok(!apply.stderr.includes(secret));
+  assert.equal(readFileSync(file, "utf8"), configText(""), "the live config is untouched");
+
+  const unresolved = await runCli(["validate", "-c", proposed], { env: { ...process.env, PLAIN_KEY: "" } });
+  assert.equal(unresolved.code, 0, "a shell without the secret cannot look for it, and says nothing");
 });
