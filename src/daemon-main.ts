@@ -8,6 +8,7 @@ import { startDaemon } from "./daemon.ts";
 import { isFlotillaError } from "./errors.ts";
 import type { FleetWiring } from "./fleet/fleet-wiring.ts";
 import type { NewEvent } from "./ledger/store.ts";
+import { useProxySettings } from "./net/outbound.ts";
 
 interface Handoff {
   loaded: LoadedConfig;
@@ -33,6 +34,8 @@ async function readStdin(): Promise<string> {
 /** Runs the daemon process: reads the hand-off from stdin, starts, and exits when the daemon has stopped. */
 export async function runDaemonProcess(): Promise<void> {
   const handoff = JSON.parse(await readStdin()) as Handoff;
+  // Alerts and CI polls leave through the proxy the fleet was started with (net/outbound.ts).
+  useProxySettings(handoff.wiring.proxy ?? {});
   try {
     const daemon = await startDaemon({
       loaded: handoff.loaded,

@@ -4,6 +4,7 @@
  * a webhook URL or a bot API path carries its secret.
  */
 import { FlotillaError } from "../errors.ts";
+import { outboundDispatcher } from "../net/outbound.ts";
 
 /** Bytes of a receiver's answer that are read (the rest is dropped); answers are short acknowledgements. */
 export const ANSWER_CAP_BYTES = 64 * 1024;
@@ -14,6 +15,8 @@ export interface PostOptions {
   timeoutMs: number;
   signal?: AbortSignal;
   headers?: Record<string, string>;
+  /** A receiver outside the machine (an alert channel): through the proxy when one is set (net/outbound.ts). */
+  outside?: boolean;
 }
 
 /** The error a failed delivery throws: its message is safe to record (no URL, no token). */
@@ -46,11 +49,13 @@ export async function postJson(
     // Loaded at the first delivery, not with the daemon: undici costs about 28 MB RSS, and a fleet
     // without alerts never sends one.
     const { request } = await import("undici");
+    const dispatcher = options.outside ? await outboundDispatcher() : undefined;
     const response = await request(url, {
       method: "POST",
       headers: { "content-type": "application/json", ...options.headers },
       body: JSON.stringify(body),
       signal,
+      ...(dispatcher ? { dispatcher } : {}),
     });
     status = response.statusCode;
     answer = await readCapped(response.body);

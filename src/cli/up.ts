@@ -202,8 +202,10 @@ export async function launchFleet(
     if (started !== "up") return started;
     const client = connectDaemon(stateDir);
     // The watchdog runs outside the daemon's tree (a daemon crash leaves it running); under systemd, a timer runs it.
-    if (options.watchdog !== false)
-      startEmbeddedWatchdog(loaded, daemonEnv(loaded.config), fleetWiring(loaded).secrets ?? {});
+    if (options.watchdog !== false) {
+      const { secrets, proxy } = fleetWiring(loaded);
+      startEmbeddedWatchdog(loaded, daemonEnv(loaded.config), secrets ?? {}, proxy ?? {});
+    }
     const settleMs = Math.max(5000, ...loaded.config.agents.map((a) => a.health.grace));
     const agents = await settled(
       async () => (await client.get<{ agents: AgentStatus[] }>("/v1/status")).agents,

@@ -2,6 +2,7 @@
  * `flotilla watchdog [--once] [--every 15m] [--state-dir DIR]`: the independent healer. It depends on neither
  * the daemon, the gateway nor oversight; one lock per state dir keeps a second watchdog off the fleet.
  */
+import { useProxySettings } from "../net/outbound.ts";
 import { existsSync, readFileSync } from "node:fs";
 import { parseDuration } from "../config/units.ts";
 import { findConfigFile, type LoadedConfig } from "../config/load.ts";
@@ -33,14 +34,24 @@ function summaryLine(run: RunSummary): string {
 }
 
 /** Secret values handed over on stdin by `flotilla up` (never in this process's environment). */
-function secretsFromStdin(): Record<string, string> {
+/** What the CLI hands an embedded watchdog on stdin: the secrets' values and the proxy settings. */
+function handoffFromStdin(): { secrets: Record<string, string>; proxy: Record<string, string> } {
   const parsed: unknown = JSON.parse(readFileSync(0, "utf8") || "{}");
-  const secrets = (parsed as { secrets?: unknown }).secrets;
-  if (typeof secrets !== "object" || secrets === null) return {};
-  return Object.fromEntries(Object.entries(secrets).filter(([, v]) => typeof v === "string")) as Record<
-    string,
-    string
-  >;
+  const strings = (value: unknown): Record<string, string> =>
+    typeof value === "object" && value !== null
+      ? (Object.fromEntries(Object.entries(value).filter(([, v]) => typeof v === "string")) as Record<
+          string,
+          string
+        >)
+      : {};
+  const { secrets, proxy } = parsed as { secrets?: unknown; proxy?: unknown };
+  return { secrets: strings(secrets), proxy: strings(proxy) };
+}
+
+/** The watchdog's environment with the secrets added; the proxy settings go to its calls out only. */
+function withHandoff(handoff: ReturnType<typeof handoffFromStdin>): NodeJS.ProcessEnv {
+  useProxySettings(handoff.proxy);
+  return { ...process.env, ...handoff.secrets };
 }
 
 function intervalOf(input: string | undefined, loaded: LoadedConfig): number {
@@ -68,8 +79,7 @@ export const watchdogCommand: Command = {
       typeof input.values["state-dir"] === "string" ? input.values["state-dir"] : undefined;
     let current = loadRunConfig(file, undefined, stateDirOption);
     const stateDir = current.loaded.config.stateDir;
-    const env =
-      input.values["secrets-stdin"] === true ? { ...process.env, ...secretsFromStdin() } : process.env;
+    const env = input.values["secrets-stdin"] === true ? withHandoff(handoffFromStdin()) : process.env;
     const lock = acquireWatchdogLock(stateDir);
     const state = openWatchdogState(stateDir);
     const log = (line: string) => (input.json ? process.stderr : process.stdout).write(`${line}\n`);

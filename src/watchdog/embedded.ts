@@ -42,6 +42,7 @@ export function startEmbeddedWatchdog(
   loaded: LoadedConfig,
   env: NodeJS.ProcessEnv,
   secrets: Record<string, string>,
+  proxy: Record<string, string> = {},
 ): number | undefined {
   const { watchdog, stateDir } = loaded.config;
   if (!watchdog.enabled || !watchdog.embedded || watchdogHolder(stateDir)) return undefined;
@@ -52,7 +53,7 @@ export function startEmbeddedWatchdog(
     { detached: true, stdio: ["pipe", out, out], env },
   );
   closeSync(out);
-  child.stdin?.end(JSON.stringify({ secrets }));
+  child.stdin?.end(JSON.stringify({ secrets, proxy }));
   child.unref();
   return child.pid;
 }

@@ -33,7 +33,7 @@ export function channelSender(config: AlertChannelConfig, deps: ChannelDeps): Se
     if (!/^https?:\/\//.test(value)) throw deliveryError(where, "the url secret is not an http(s) URL");
     return value;
   };
-  const post = { where, timeoutMs: config.timeout };
+  const post = { where, timeoutMs: config.timeout, outside: true };
   switch (config.kind) {
     case "webhook":
       return webhookChannel(url, post);

@@ -3,6 +3,7 @@
  * (GET /repos/{owner}/{repo}/commits/{ref}/status) and the check runs
  * (GET /repos/{owner}/{repo}/commits/{ref}/check-runs), read with a timeout and a size cap.
  */
+import { outboundFetch } from "../../net/outbound.ts";
 import type { CiResult } from "./ci-result.ts";
 
 /** Time limit (milliseconds) and size cap (bytes) of one API call. */
@@ -22,7 +23,7 @@ async function getJson(source: GithubSource, path: string): Promise<Record<strin
   const url = `${source.apiUrl.replace(/\/+$/, "")}/repos/${source.repo}${path}`;
   let res: Response;
   try {
-    res = await fetch(url, {
+    res = await outboundFetch(url, {
       headers: {
         accept: "application/vnd.github+json",
         "x-github-api-version": "2022-11-28",

@@ -4,6 +4,7 @@
  * next entry on any other failure, all within one time budget. Keys are read from the env as references say
  * and never appear in a reason.
  */
+import { outboundFetch } from "../../net/outbound.ts";
 import type { FlotillaConfig } from "../../config/schema.ts";
 import { resolveSecret } from "../../config/secrets.ts";
 
@@ -99,7 +100,7 @@ async function attempt(
   const { url, headers, body } = request(provider, model, key, prompt);
   let res: Response;
   try {
-    res = await fetch(url, {
+    res = await outboundFetch(url, {
       method: "POST",
       headers,
       body: JSON.stringify(body),
