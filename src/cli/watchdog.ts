@@ -48,10 +48,13 @@ function handoffFromStdin(): { secrets: Record<string, string>; proxy: Record<st
   return { secrets: strings(secrets), proxy: strings(proxy) };
 }
 
-/** The watchdog's environment with the secrets added; the proxy settings go to its calls out only. */
+/**
+ * The watchdog's environment with the secrets and the proxy settings added, as `flotilla up` read them: a
+ * fleet it starts again keeps both. Its own calls out take the proxy settings too.
+ */
 function withHandoff(handoff: ReturnType<typeof handoffFromStdin>): NodeJS.ProcessEnv {
   useProxySettings(handoff.proxy);
-  return { ...process.env, ...handoff.secrets };
+  return { ...process.env, ...handoff.secrets, ...handoff.proxy };
 }
 
 function intervalOf(input: string | undefined, loaded: LoadedConfig): number {

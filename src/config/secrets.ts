@@ -67,12 +67,14 @@ export function secretFiles(config: FlotillaConfig): string[] {
 
 /**
  * The values the config's secret references point at now, each with its label (`env:NAME`, `file:PATH`);
- * unset or unreadable ones are left out, and so are values under 6 characters, too short to look for.
+ * unset or unreadable ones are left out, and so are values under 6 characters, too short to look for,
+ * and the simulator's own keys: a stand-in provider's keys are written in the config by design.
  */
 export function resolvedSecrets(
   config: FlotillaConfig,
   env: NodeJS.ProcessEnv,
 ): Array<{ label: string; value: string }> {
+  const simulated = new Set(Object.keys(config.simulator?.keys ?? {}));
   const found: Array<{ label: string; value: string }> = [];
   for (const ref of secretRefs(config)) {
     let value: string | undefined;
@@ -84,7 +86,7 @@ export function resolvedSecrets(
         value = undefined;
       }
     }
-    if (value && value.length >= 6)
+    if (value && value.length >= 6 && !simulated.has(value))
       found.push({ label: "env" in ref ? `env:${ref.env}` : `file:${ref.file}`, value });
   }
   return found;
