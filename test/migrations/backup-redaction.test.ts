@@ -62,3 +62,28 @@ agents:
     "the live file is untouched",
   );
 });
+
+test("the simulator's own keys stay in a backup: the starter fleet's config is backed up whole and can be restored", (t) => {
+  const dir = mkdtempSync(join(FLEETS_DIR, "flotilla-redact-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "sim.key"), "sim-demo-key\n");
+  const text = `version: 1
+stateDir: ./state
+simulator: { listen: "127.0.0.1:48419", keys: { sim-demo-key: { rpm: 120 } } }
+providers: [{ id: sim, kind: openai, baseUrl: "http://127.0.0.1:48419/v1", keys: [{ file: ./sim.key }] }]
+agents:
+  - { name: a, command: x, workspace: ./ws }
+`;
+  writeFileSync(join(dir, "flotilla.yaml"), text);
+  const loaded = loadConfig(join(dir, "flotilla.yaml"));
+  const manifest = createBackup({
+    stateDir: loaded.config.stateDir,
+    configFile: loaded.file,
+    configText: text,
+    config: loaded.config,
+    reason: "test",
+    keep: 5,
+    env: {},
+  });
+  assert.equal(readBackup(loaded.config.stateDir, manifest.id).contents.get(loaded.file), text);
+});
