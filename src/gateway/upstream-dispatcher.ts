@@ -5,6 +5,7 @@
  * NODE_EXTRA_CA_CERTS. Model calls and OAuth token refreshes of the provider share it.
  */
 import { Agent, type Dispatcher, EnvHttpProxyAgent } from "undici";
+import { proxySet } from "../net/outbound.ts";
 
 // Upstream connection defaults (ms).
 const IDLE_MS = 30_000; // an idle connection is kept this long when the provider does not say
@@ -34,6 +35,5 @@ export function createUpstreamDispatcher(
   };
   // With no proxy set, EnvHttpProxyAgent would send everything to this same Agent, after parsing each
   // request's origin and reading NO_PROXY from the environment (a few µs a request).
-  const proxied = env.http_proxy || env.HTTP_PROXY || env.https_proxy || env.HTTPS_PROXY;
-  return proxied ? new EnvHttpProxyAgent(options) : new Agent(options);
+  return proxySet(env) ? new EnvHttpProxyAgent(options) : new Agent(options);
 }

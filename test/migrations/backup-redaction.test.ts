@@ -8,6 +8,22 @@ import { writeManagedFile } from "../../src/config/managed-files.ts";
 import { createBackup, readBackup } from "../../src/migrations/backups.ts";
 import { FLEETS_DIR } from "../support/fleet.ts";
 
+/** Backs up the fleet in `dir` (its flotilla.yaml holds `text`) and returns the backup's copy of `path`. */
+function backedUp(dir: string, text: string, env: NodeJS.ProcessEnv, path?: string): string {
+  writeFileSync(join(dir, "flotilla.yaml"), text);
+  const loaded = loadConfig(join(dir, "flotilla.yaml"));
+  const manifest = createBackup({
+    stateDir: loaded.config.stateDir,
+    configFile: loaded.file,
+    configText: text,
+    config: loaded.config,
+    reason: "test",
+    keep: 5,
+    env,
+  });
+  return readBackup(loaded.config.stateDir, manifest.id).contents.get(path ?? loaded.file) ?? "";
+}
+
 test("a backup redacts provider, OAuth, agent, alert, CI and injection secrets alike", (t) => {
   const dir = mkdtempSync(join(FLEETS_DIR, "flotilla-redact-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,21 +53,10 @@ oversight: { inject: { token: { env: R_INJECT } } }
 agents:
   - { name: a, command: x, workspace: ./ws, env: { TOKEN: { env: R_AGENT } } }
 `;
-  writeFileSync(join(dir, "flotilla.yaml"), text);
-  const loaded = loadConfig(join(dir, "flotilla.yaml"));
   const values = [...Object.values(env), "telegram-bot-token-value"];
   const managed = join(dir, "generated.txt");
-  writeManagedFile(loaded.config.stateDir, managed, `${values.join("\n")}\n`);
-  const manifest = createBackup({
-    stateDir: loaded.config.stateDir,
-    configFile: loaded.file,
-    configText: text,
-    config: loaded.config,
-    reason: "test",
-    keep: 5,
-    env,
-  });
-  const copy = readBackup(loaded.config.stateDir, manifest.id).contents.get(managed) ?? "";
+  writeManagedFile(join(dir, "state"), managed, `${values.join("\n")}\n`);
+  const copy = backedUp(dir, text, env, managed);
   assert.ok(copy.length > 0, "the managed file is in the backup");
   for (const value of values) assert.ok(!copy.includes(value), `the backup holds no ${value}`);
   assert.match(copy, /<secret env:R_CI>/);
@@ -74,16 +79,5 @@ providers: [{ id: sim, kind: openai, baseUrl: "http://127.0.0.1:48419/v1", keys:
 agents:
   - { name: a, command: x, workspace: ./ws }
 `;
-  writeFileSync(join(dir, "flotilla.yaml"), text);
-  const loaded = loadConfig(join(dir, "flotilla.yaml"));
-  const manifest = createBackup({
-    stateDir: loaded.config.stateDir,
-    configFile: loaded.file,
-    configText: text,
-    config: loaded.config,
-    reason: "test",
-    keep: 5,
-    env: {},
-  });
-  assert.equal(readBackup(loaded.config.stateDir, manifest.id).contents.get(loaded.file), text);
+  assert.equal(backedUp(dir, text, {}), text);
 });

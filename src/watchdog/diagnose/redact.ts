@@ -5,8 +5,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { JUDGE_IDENTITY } from "../../config/cross-field.ts";
-import type { FlotillaConfig, SecretRef } from "../../config/schema.ts";
-import { secretRefs } from "../../config/secrets.ts";
+import type { FlotillaConfig } from "../../config/schema.ts";
+import { resolvedSecrets } from "../../config/secrets.ts";
 import { readKeyRegistry, virtualKey } from "../../gateway/virtual-keys.ts";
 
 const REDACTED = "[redacted]";
@@ -53,10 +53,6 @@ function readQuietly(file: string): string | undefined {
   }
 }
 
-function refValue(ref: SecretRef, env: NodeJS.ProcessEnv): string | undefined {
-  return "env" in ref ? env[ref.env] : readQuietly(ref.file);
-}
-
 /** The state dir's own secrets: the API token, the gateway secret, and every version of every agent's (and the judge's) virtual key. */
 function stateSecrets(stateDir: string, agents: readonly string[]): string[] {
   const values = [readQuietly(join(stateDir, "token")), readQuietly(join(stateDir, "gateway.secret"))];
@@ -92,7 +88,7 @@ function forms(secret: string): string[] {
  */
 export function secretRedactor(config: FlotillaConfig, env: NodeJS.ProcessEnv): (text: string) => string {
   const known = [
-    ...secretRefs(config).map((ref) => refValue(ref, env)),
+    ...resolvedSecrets(config, env).map((secret) => secret.value),
     ...stateSecrets(config.stateDir, [...config.agents.map((a) => a.name), JUDGE_IDENTITY]),
   ];
   const values = [
